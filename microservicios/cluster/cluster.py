@@ -1,0 +1,196 @@
+"""`Cluster`: the gateway and the three services, each on its own thread, in this process."""
+
+import http.client
+import time
+from pathlib import Path
+from typing import Any
+
+from microservicios.cluster.apps import APP_FACTORIES
+from microservicios.cluster.logbook import LogBook
+from microservicios.cluster.runner import START_TIMEOUT_S, ClusterError, ServiceRunner
+from microservicios.common.logs import LogRecord
+from microservicios.common.settings import DEFAULT_PORTS, SERVICE_NAMES, Settings
+
+Ports = None | str | dict[str, int]
+
+
+def resolve_ports(ports: Ports) -> dict[str, int]:
+    """None → the classic ports; "auto" → free ports (0); a dict overrides some of them."""
+    if ports is None:
+        return dict(DEFAULT_PORTS)
+    if ports == "auto":
+        return {name: 0 for name in SERVICE_NAMES}
+    if isinstance(ports, dict):
+        unknown = set(ports) - set(SERVICE_NAMES)
+        if unknown:
+            raise ClusterError(
+                f"Servicios desconocidos en ports: {sorted(unknown)}. "
+                f"Válidos: {list(SERVICE_NAMES)}."
+            )
+        return {**DEFAULT_PORTS, **ports}
+    raise ClusterError("ports debe ser None, 'auto' o un diccionario {servicio: puerto}.")
+
+
+class Cluster:
+    """Starts, stops, kills and revives the four apps; each owns its database and clients.
+
+    >>> with Cluster(ports="auto", data_dir="data/demo") as cluster:
+    ...     print(cluster.url("gateway"))
+    """
+
+    def __init__(
+        self,
+        ports: Ports = None,
+        data_dir: str | Path = "data",
+        *,
+        host: str = "127.0.0.1",
+        echo_logs: bool = False,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        self.host = host
+        self.data_dir = Path(data_dir)
+        self.logbook = LogBook(echo=echo_logs)
+        self._overrides = dict(settings or {})
+        self._requested_ports = resolve_ports(ports)
+        self.settings: Settings | None = None
+        self._runners: dict[str, ServiceRunner] = {}
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> "Cluster":
+        """Start all four services; returns once each answers /health."""
+        if self._runners and any(runner.running for runner in self._runners.values()):
+            print("El cluster ya está en marcha:", ", ".join(self.urls().values()))
+            return self
+        self._runners = {
+            name: ServiceRunner(name, self.host, port, self._factory_for(name))
+            for name, port in self._requested_ports.items()
+        }
+        try:
+            ports = {name: runner.bind() for name, runner in self._runners.items()}
+            self.settings = self._build_settings(ports)
+            for name in APP_FACTORIES:
+                self._runners[name].launch()
+            deadline = time.monotonic() + START_TIMEOUT_S
+            for name in APP_FACTORIES:
+                self._runners[name].wait_started(deadline)
+            for name in APP_FACTORIES:
+                self._wait_healthy(name, deadline)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every service (gracefully, all at once) and free their ports."""
+        for runner in self._runners.values():
+            runner.request_stop()
+            runner.release_port()
+        for runner in self._runners.values():
+            runner.join()
+
+    def kill(self, name: str) -> None:
+        """Stop one service abruptly: requests in flight are cut, its port refuses connections."""
+        runner = self._runner(name)
+        runner.request_stop(abrupt=True)
+        runner.join()
+
+    def revive(self, name: str) -> None:
+        """Start a killed service again on the same port, with the same data."""
+        runner = self._runner(name)
+        if runner.running:
+            print(f"El servicio '{name}' ya está en marcha.")
+            return
+        runner.launch()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        runner.wait_started(deadline)
+        self._wait_healthy(name, deadline)
+
+    def __enter__(self) -> "Cluster":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- inspection ----------------------------------------------------------------
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self._runner(name).port}"
+
+    def urls(self) -> dict[str, str]:
+        return {name: self.url(name) for name in SERVICE_NAMES}
+
+    def status(self) -> dict[str, bool]:
+        """Which services are up right now."""
+        return {name: self._runner(name).running for name in SERVICE_NAMES}
+
+    def logs(
+        self,
+        service: str | None = None,
+        event: str | None = None,
+        request_id: str | None = None,
+        since: Any = None,
+        **fields: Any,
+    ) -> list[LogRecord]:
+        """Captured JSON log records of this cluster, filtered, oldest first."""
+        return self.logbook.records(
+            service=service, event=event, request_id=request_id, since=since, **fields
+        )
+
+    def __repr__(self) -> str:
+        if not self._runners:
+            return "<Cluster detenido>"
+        states = ", ".join(
+            f"{name}={'activo' if up else 'detenido'}" for name, up in self.status().items()
+        )
+        return f"<Cluster {states}>"
+
+    def _repr_html_(self) -> str:
+        if not self._runners:
+            return "<p>Cluster detenido.</p>"
+        rows = "".join(
+            f"<tr><td><b>{name}</b></td><td><a href='{url}' target='_blank'>{url}</a></td>"
+            f"<td><a href='{url}/docs' target='_blank'>{url}/docs</a></td>"
+            f"<td>{'🟢 activo' if self.status()[name] else '🔴 detenido'}</td></tr>"
+            for name, url in self.urls().items()
+        )
+        return (
+            "<table><thead><tr><th>Servicio</th><th>URL</th><th>Documentación</th>"
+            f"<th>Estado</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _runner(self, name: str) -> ServiceRunner:
+        if name not in SERVICE_NAMES:
+            raise ClusterError(f"Servicio desconocido: '{name}'. Válidos: {list(SERVICE_NAMES)}.")
+        if name not in self._runners:
+            raise ClusterError("El cluster no está en marcha: llamá primero a start().")
+        return self._runners[name]
+
+    def _build_settings(self, ports: dict[str, int]) -> Settings:
+        urls = {f"{name}_service_url": f"http://{self.host}:{ports[name]}" for name in ports}
+        return Settings(**{**self._overrides, **urls, "data_dir": self.data_dir})
+
+    def _factory_for(self, name: str):  # noqa: ANN202
+        def build():  # noqa: ANN202
+            return APP_FACTORIES[name](self.settings, log_sinks=[self.logbook])
+
+        return build
+
+    def _wait_healthy(self, name: str, deadline: float) -> None:
+        # http.client, not httpx: a bare loopback GET without building an SSL context.
+        port = self._runner(name).port
+        while True:
+            connection = http.client.HTTPConnection(self.host, port, timeout=1.0)
+            try:
+                connection.request("GET", "/health")
+                if connection.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            finally:
+                connection.close()
+            if time.monotonic() > deadline:
+                raise ClusterError(f"El servicio '{name}' no responde en {self.url(name)}/health.")
+            time.sleep(0.01)

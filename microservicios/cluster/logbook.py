@@ -1,0 +1,50 @@
+"""The log records of one cluster, kept in a bounded buffer so a notebook can read them."""
+
+import threading
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from microservicios.common.logs import LogRecord, StreamSink
+
+DEFAULT_CAPACITY = 20_000
+
+
+class LogBook:
+    """A sink for every app of a cluster: keeps the newest records, optionally echoes them."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, echo: bool = False) -> None:
+        self._records: deque[LogRecord] = deque(maxlen=capacity)
+        self._lock = threading.Lock()
+        self._echo = StreamSink() if echo else None
+
+    def __call__(self, record: LogRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+        if self._echo is not None:
+            self._echo(record)
+
+    def records(
+        self,
+        *,
+        service: str | None = None,
+        event: str | None = None,
+        request_id: str | None = None,
+        since: datetime | str | None = None,
+        **fields: Any,
+    ) -> list[LogRecord]:
+        """Records matching every filter given, oldest first."""
+        with self._lock:
+            snapshot: Iterable[LogRecord] = list(self._records)
+        since_text = (
+            since.isoformat(timespec="milliseconds") if isinstance(since, datetime) else since
+        )
+        wanted = {"service": service, "event": event, "request_id": request_id, **fields}
+        wanted = {key: value for key, value in wanted.items() if value is not None}
+        return [
+            record
+            for record in snapshot
+            if all(record.get(key) == value for key, value in wanted.items())
+            and (since_text is None or record["ts"] >= since_text)
+        ]

@@ -1,0 +1,115 @@
+"""One app served by uvicorn on a background thread, on a socket bound by us.
+
+Binding the socket ourselves means a taken port fails here, with a clear error, instead of
+inside uvicorn's thread (where a failed bind calls `sys.exit`), and "auto" ports are known
+before any app is built.
+"""
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+
+START_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 10.0
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot do what was asked; the message says why, in Spanish."""
+
+
+def bind_socket(host: str, port: int, service: str) -> socket.socket:
+    try:
+        return socket.create_server((host, port))
+    except OSError as exc:
+        raise ClusterError(
+            f"No se pudo abrir el puerto {port} para el servicio '{service}': {exc.strerror}. "
+            "¿Hay otro cluster o programa usando ese puerto? Cerralo, o usá Cluster(ports='auto')."
+        ) from exc
+
+
+class ServiceRunner:
+    """Serves one app on (host, port); can be stopped and started again on the same port."""
+
+    def __init__(self, service: str, host: str, port: int, app_factory: Callable[[], FastAPI]):
+        self.service = service
+        self.host = host
+        self.port = port
+        self._app_factory = app_factory
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def bind(self) -> int:
+        """Reserve the port (resolving port 0 to a free one) and return it."""
+        if self._socket is None:
+            self._socket = bind_socket(self.host, self.port, self.service)
+            self.port = self._socket.getsockname()[1]
+        return self.port
+
+    @property
+    def running(self) -> bool:
+        return (
+            self._thread is not None
+            and self._thread.is_alive()
+            and self._server is not None
+            and self._server.started
+            and not self._server.should_exit
+        )
+
+    def launch(self) -> None:
+        """Start serving in a new thread; returns at once (see `wait_started`)."""
+        sock = self._socket or bind_socket(self.host, self.port, self.service)
+        self._socket = None
+        config = uvicorn.Config(
+            self._app_factory(),
+            log_config=None,  # uvicorn must not reconfigure the process's logging
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            name=f"microservicios-{self.service}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def wait_started(self, deadline: float) -> None:
+        assert self._server is not None and self._thread is not None
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise ClusterError(
+                    f"El servicio '{self.service}' (puerto {self.port}) no pudo arrancar; "
+                    "mirá el error que se imprimió arriba."
+                )
+            if time.monotonic() > deadline:
+                raise ClusterError(
+                    f"El servicio '{self.service}' (puerto {self.port}) no arrancó a tiempo."
+                )
+            time.sleep(0.002)
+
+    def request_stop(self, abrupt: bool = False) -> None:
+        """Ask the server to exit; `abrupt` cancels requests in flight instead of waiting."""
+        if self._server is None:
+            return
+        if abrupt:
+            self._server.config.timeout_graceful_shutdown = 0.05
+        self._server.should_exit = True
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT_S)
+        self._thread = None
+        self._server = None
+
+    def release_port(self) -> None:
+        """Close a socket that was bound but never served (a start that failed half-way)."""
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None

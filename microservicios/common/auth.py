@@ -1,0 +1,40 @@
+"""Service-to-service authentication with the shared `X-Service-Token` header."""
+
+import hmac
+from collections.abc import Mapping
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+
+SERVICE_TOKEN_HEADER = "X-Service-Token"
+
+
+def add_service_auth(headers: Mapping[str, str] | None, secret: str) -> dict[str, str]:
+    """Return a copy of `headers` carrying this system's service token."""
+    signed = dict(headers or {})
+    signed[SERVICE_TOKEN_HEADER] = secret
+    return signed
+
+
+def token_is_valid(token: str | None, secret: str) -> bool:
+    """Compare in constant time, so the answer's timing does not leak the secret."""
+    if token is None:
+        return False
+    return hmac.compare_digest(token.encode(), secret.encode())
+
+
+def verify_service_token(
+    request: Request,
+    x_service_token: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """Dependency for internal routes: only other services of this system may call them."""
+    secret = request.app.state.settings.service_secret.get_secret_value()
+    if not token_is_valid(x_service_token, secret):
+        raise HTTPException(
+            status_code=401,
+            detail="Falta la cabecera X-Service-Token o no es válida: "
+            "esta ruta es sólo para otros servicios.",
+        )
+
+
+ServiceAuth = Depends(verify_service_token)

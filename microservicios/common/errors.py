@@ -1,0 +1,113 @@
+"""Error answers in Spanish, translated once at the boundary of every app."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+# Starlette's own English texts for errors it raises before our code runs.
+DEFAULT_DETAILS = {
+    404: "Ruta no encontrada.",
+    405: "Método no permitido en esta ruta.",
+}
+
+VALIDATION_MESSAGES = {
+    "missing": "es obligatorio",
+    "string_too_short": "es demasiado corto (mínimo {min_length} caracteres)",
+    "string_too_long": "es demasiado largo (máximo {max_length} caracteres)",
+    "string_type": "debe ser un texto",
+    "string_pattern_mismatch": "tiene un formato no válido",
+    "int_parsing": "debe ser un número entero",
+    "int_type": "debe ser un número entero",
+    "int_from_float": "debe ser un número entero",
+    "greater_than_equal": "debe ser mayor o igual que {ge}",
+    "greater_than": "debe ser mayor que {gt}",
+    "less_than_equal": "debe ser menor o igual que {le}",
+    "less_than": "debe ser menor que {lt}",
+    "value_error": "no es válido",
+    "json_invalid": "no es JSON válido",
+    "model_attributes_type": "debe ser un objeto JSON",
+    "dict_type": "debe ser un objeto JSON",
+    "extra_forbidden": "no es un campo permitido",
+}
+
+
+class ServiceUnavailableError(Exception):
+    """A dependency could not be reached or did not answer in time."""
+
+    def __init__(self, service: str, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{service}: {reason}")
+        self.service = service
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def spanish_validation_errors(errors: Any) -> list[dict[str, Any]]:
+    """Pydantic's errors with a Spanish message each, keeping type and location."""
+    translated = []
+    for error in errors:
+        location = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "query", "path", "header")
+        ]
+        field = ".".join(location) or "cuerpo"
+        template = VALIDATION_MESSAGES.get(error.get("type", ""))
+        context = error.get("ctx") or {}
+        try:
+            text = template.format(**context) if template else error.get("msg", "no es válido")
+        except (KeyError, IndexError):
+            text = error.get("msg", "no es válido")
+        translated.append(
+            {"campo": field, "mensaje": f"'{field}' {text}", "tipo": error.get("type")}
+        )
+    return translated
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = spanish_validation_errors(exc.errors())
+    summary = "; ".join(error["mensaje"] for error in errors)
+    return JSONResponse(
+        status_code=422, content={"detail": f"Datos no válidos: {summary}.", "errors": errors}
+    )
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    detail = exc.detail
+    if isinstance(detail, str) and exc.status_code in DEFAULT_DETAILS:
+        # Starlette's defaults ("Not Found") are English; our own details are already Spanish.
+        if detail in ("Not Found", "Method Not Allowed"):
+            detail = DEFAULT_DETAILS[exc.status_code]
+    return JSONResponse(
+        status_code=exc.status_code, content={"detail": detail}, headers=exc.headers
+    )
+
+
+async def _service_unavailable(_request: Request, exc: ServiceUnavailableError) -> JSONResponse:
+    headers = {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    return JSONResponse(
+        status_code=503,
+        content={"detail": f"El servicio '{exc.service}' no está disponible ahora: {exc.reason}."},
+        headers=headers,
+    )
+
+
+async def _database_busy(request: Request, _exc: OperationalError) -> JSONResponse:
+    request.app.state.logger.error("database.unavailable")
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "La base de datos no está disponible en este momento; reintentá."},
+        headers={"Retry-After": "1"},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ServiceUnavailableError, _service_unavailable)
+    app.add_exception_handler(OperationalError, _database_busy)

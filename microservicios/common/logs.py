@@ -1,0 +1,72 @@
+"""JSON-lines logging, one logger per app instance.
+
+All four services can share one Python process, so each app owns an `EventLogger`
+that stamps its own service name; nothing is registered globally. The request id
+travels in a context variable, set by the request middleware of each service.
+"""
+
+import json
+import sys
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+LogRecord = dict[str, Any]
+LogSink = Callable[[LogRecord], None]
+
+LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
+
+# Context variables are per task/thread, not shared state: each request sees its own id.
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class StreamSink:
+    """Writes each record as one JSON line to a text stream (stderr by default)."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def __call__(self, record: LogRecord) -> None:
+        line = json.dumps(record, ensure_ascii=False, default=str)
+        with self._lock:
+            stream = self._stream or sys.stderr
+            stream.write(line + "\n")
+            stream.flush()
+
+
+class EventLogger:
+    """Emits structured events (`service.started`, `order.created`, ...) as dicts to its sinks."""
+
+    def __init__(self, service: str, level: str = "INFO", sinks: list[LogSink] | None = None):
+        self.service = service
+        self.threshold = LEVELS.get(level.upper(), LEVELS["INFO"])
+        self.sinks: list[LogSink] = list(sinks) if sinks is not None else [StreamSink()]
+
+    def log(self, level: str, event: str, **fields: Any) -> None:
+        if LEVELS[level] < self.threshold:
+            return
+        record: LogRecord = {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": level,
+            "service": self.service,
+            "event": event,
+            "request_id": request_id_var.get(),
+            **fields,
+        }
+        for sink in self.sinks:
+            sink(record)
+
+    def debug(self, event: str, **fields: Any) -> None:
+        self.log("DEBUG", event, **fields)
+
+    def info(self, event: str, **fields: Any) -> None:
+        self.log("INFO", event, **fields)
+
+    def warning(self, event: str, **fields: Any) -> None:
+        self.log("WARNING", event, **fields)
+
+    def error(self, event: str, **fields: Any) -> None:
+        self.log("ERROR", event, **fields)

@@ -1,0 +1,1 @@
+"""API gateway: the single entry point that forwards /users, /items and /orders."""

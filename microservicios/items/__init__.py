@@ -1,0 +1,1 @@
+"""Items service: inventory with stock, and internal routes to reserve and release it."""

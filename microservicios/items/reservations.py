@@ -1,0 +1,82 @@
+"""Stock reservations requested by other services, each applied at most once.
+
+A caller names every reservation with its own id, so a retried request cannot take stock
+twice, and a release is recorded (never deleted), so a late duplicate cannot take it again.
+"""
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from microservicios.items import crud
+from microservicios.items.models import Reservation
+
+RESERVED = "reserved"
+RELEASED = "released"
+
+
+class OutOfStockError(Exception):
+    pass
+
+
+class ReservationMismatchError(Exception):
+    """The id was already used for a different SKU or quantity."""
+
+
+class ReservationReleasedError(Exception):
+    """The id was already released (or released before it arrived): it cannot take stock."""
+
+
+def reserve(session: Session, *, reservation_id: str, sku: str, qty: int) -> Reservation:
+    existing = session.get(Reservation, reservation_id)
+    if existing is not None:
+        return _check_repeat(session, existing, sku=sku, qty=qty)
+    item_id = crud.take_stock(session, sku=sku, qty=qty)
+    if item_id is None:
+        session.rollback()
+        if crud.find_item_id(session, sku=sku) is None:
+            raise crud.ItemNotFoundError(sku)
+        raise OutOfStockError(sku)
+    reservation = Reservation(id=reservation_id, item_id=item_id, qty=qty, status=RESERVED)
+    session.add(reservation)
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same id raced in on another request and won: undo ours, answer with theirs.
+        session.rollback()
+        return _check_repeat(session, session.get(Reservation, reservation_id), sku=sku, qty=qty)
+    return reservation
+
+
+def release(session: Session, *, reservation_id: str) -> Reservation:
+    """Give the stock back once; releasing again (or an unknown id) changes nothing."""
+    released = session.execute(
+        update(Reservation)
+        .where(Reservation.id == reservation_id, Reservation.status == RESERVED)
+        .values(status=RELEASED)
+    )
+    if released.rowcount == 1:
+        reservation = session.get(Reservation, reservation_id)
+        crud.return_stock(session, item_id=reservation.item_id, qty=reservation.qty)
+        session.commit()
+        return reservation
+    existing = session.get(Reservation, reservation_id)
+    if existing is not None:
+        return existing
+    # Released before it arrived (the reserve call timed out): leave a tombstone.
+    tombstone = Reservation(id=reservation_id, item_id=None, qty=0, status=RELEASED)
+    session.add(tombstone)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return release(session, reservation_id=reservation_id)
+    return tombstone
+
+
+def _check_repeat(session: Session, existing: Reservation, *, sku: str, qty: int) -> Reservation:
+    if existing.status == RELEASED:
+        raise ReservationReleasedError(existing.id)
+    if existing.qty != qty or crud.find_item_id(session, sku=sku) != existing.item_id:
+        raise ReservationMismatchError(existing.id)
+    return existing

@@ -1,0 +1,102 @@
+"""HTTP routes of the items service: public CRUD and token-protected internal routes."""
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from microservicios.common.auth import ServiceAuth
+from microservicios.common.db import SessionDep
+from microservicios.common.ids import IdPath
+from microservicios.common.pagination import PageDep
+from microservicios.items import crud, reservations
+from microservicios.items.schemas import (
+    ItemCreate,
+    ItemRead,
+    ItemUpdate,
+    ReleaseRequest,
+    ReservationRead,
+    ReserveRequest,
+)
+
+router = APIRouter(prefix="/items", tags=["ítems"])
+internal = APIRouter(prefix="/items/internal", tags=["interno"], dependencies=[ServiceAuth])
+
+NOT_FOUND = "Ítem no encontrado."
+SKU_TAKEN = "Ya existe un ítem con ese SKU."
+
+
+@router.get("/", response_model=list[ItemRead], summary="Listar ítems")
+def list_items(session: SessionDep, page: PageDep):
+    return crud.list_items(session, limit=page.limit, offset=page.offset)
+
+
+@router.post("/", response_model=ItemRead, status_code=201, summary="Crear ítem")
+def create_item(data: ItemCreate, session: SessionDep, request: Request):
+    try:
+        item = crud.create_item(session, data=data)
+    except crud.SkuTakenError:
+        raise HTTPException(status_code=409, detail=SKU_TAKEN) from None
+    request.app.state.logger.info("item.created", item_id=item.id, sku=item.sku)
+    return item
+
+
+@router.get("/{item_id}", response_model=ItemRead, summary="Obtener ítem")
+def get_item(item_id: IdPath, session: SessionDep):
+    try:
+        return crud.get_item(session, item_id=item_id)
+    except crud.ItemNotFoundError:
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
+
+
+@router.put("/{item_id}", response_model=ItemRead, summary="Actualizar ítem (parcial)")
+def update_item(item_id: IdPath, data: ItemUpdate, session: SessionDep):
+    try:
+        return crud.update_item(session, item_id=item_id, data=data)
+    except crud.ItemNotFoundError:
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
+    except crud.SkuTakenError:
+        raise HTTPException(status_code=409, detail=SKU_TAKEN) from None
+
+
+@router.delete("/{item_id}", status_code=204, summary="Eliminar ítem")
+def delete_item(item_id: IdPath, session: SessionDep) -> Response:
+    try:
+        crud.delete_item(session, item_id=item_id)
+    except crud.ItemNotFoundError:
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
+    return Response(status_code=204)
+
+
+@internal.post("/reserve", response_model=ReservationRead, summary="Reservar stock (interno)")
+def reserve_stock(data: ReserveRequest, session: SessionDep, request: Request):
+    logger = request.app.state.logger
+    try:
+        reservation = reservations.reserve(
+            session, reservation_id=data.reservation_id, sku=data.sku, qty=data.qty
+        )
+    except crud.ItemNotFoundError:
+        logger.info("item.not_found", sku=data.sku)
+        raise HTTPException(
+            status_code=404, detail=f"No existe un ítem con SKU '{data.sku}'."
+        ) from None
+    except reservations.OutOfStockError:
+        logger.info("item.no_stock", sku=data.sku, qty=data.qty)
+        raise HTTPException(
+            status_code=409,
+            detail=f"No hay stock suficiente de '{data.sku}' para {data.qty} unidades.",
+        ) from None
+    except reservations.ReservationMismatchError:
+        raise HTTPException(
+            status_code=422, detail="Ese reservation_id ya se usó con otro SKU o cantidad."
+        ) from None
+    except reservations.ReservationReleasedError:
+        raise HTTPException(status_code=409, detail="Esa reserva ya fue liberada.") from None
+    logger.info("stock.reserved", reservation_id=reservation.id, sku=data.sku, qty=data.qty)
+    return reservation
+
+
+@internal.post("/release", response_model=ReservationRead, summary="Liberar una reserva (interno)")
+def release_stock(data: ReleaseRequest, session: SessionDep, request: Request):
+    reservation = reservations.release(session, reservation_id=data.reservation_id)
+    request.app.state.logger.info(
+        "stock.released", reservation_id=reservation.id, qty=reservation.qty
+    )
+    return reservation

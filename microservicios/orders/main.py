@@ -1,0 +1,28 @@
+"""Orders service: `create_app(settings)` builds one independent instance.
+
+Run it alone with: uvicorn microservicios.orders.main:create_app --factory --port 8003
+"""
+
+from fastapi import FastAPI
+
+from microservicios.common.logs import LogSink
+from microservicios.common.service_app import build_app
+from microservicios.common.settings import Settings
+from microservicios.orders.db import open_database
+from microservicios.orders.routes import router
+
+
+def create_app(
+    settings: Settings | None = None, *, log_sinks: list[LogSink] | None = None
+) -> FastAPI:
+    app = build_app(
+        service="orders",
+        title="Orders Service",
+        description="Órdenes: verifica el usuario y reserva stock en los otros servicios.",
+        settings=settings or Settings(),
+        open_database=open_database,
+        dependencies=("users", "items"),
+        log_sinks=log_sinks,
+    )
+    app.include_router(router)
+    return app

@@ -1,0 +1,54 @@
+"""Calls from the orders service to the users and items services.
+
+A dependency's business answers (404, 409) are answers: they become domain errors here.
+Only a failure to get an answer, or a 5xx, makes the dependency "unavailable".
+"""
+
+from microservicios.common.client import ServiceClient, UpstreamResponse
+from microservicios.common.errors import ServiceUnavailableError
+
+
+class UserNotFoundError(Exception):
+    pass
+
+
+class SkuNotFoundError(Exception):
+    pass
+
+
+class NotEnoughStockError(Exception):
+    pass
+
+
+async def check_user_exists(users: ServiceClient, *, user_id: int) -> None:
+    response = await users.request("GET", f"/users/{user_id}")
+    if response.status == 404:
+        raise UserNotFoundError(user_id)
+    _expect_success(users, response)
+
+
+async def reserve_stock(items: ServiceClient, *, reservation_id: str, sku: str, qty: int) -> None:
+    body = {"reservation_id": reservation_id, "sku": sku, "qty": qty}
+    response = await items.request("POST", "/items/internal/reserve", json=body)
+    if response.status == 404:
+        raise SkuNotFoundError(sku)
+    if response.status == 409:
+        raise NotEnoughStockError(sku)
+    _expect_success(items, response)
+
+
+async def release_stock(items: ServiceClient, *, reservation_id: str) -> None:
+    response = await items.request(
+        "POST", "/items/internal/release", json={"reservation_id": reservation_id}
+    )
+    _expect_success(items, response)
+
+
+def _expect_success(client: ServiceClient, response: UpstreamResponse) -> None:
+    if response.status >= 500:
+        raise ServiceUnavailableError(client.target, f"respondió con error {response.status}")
+    if response.status >= 300:
+        # A 4xx we did not expect means the two services disagree: report it, do not hide it.
+        raise ServiceUnavailableError(
+            client.target, f"respondió {response.status} a una llamada interna"
+        )

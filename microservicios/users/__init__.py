@@ -1,0 +1,1 @@
+"""Users service: a small CRUD of users with unique e-mail addresses."""

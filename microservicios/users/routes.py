@@ -1,0 +1,57 @@
+"""HTTP routes of the users service: parse, call crud, map domain errors to statuses."""
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from microservicios.common.db import SessionDep
+from microservicios.common.ids import IdPath
+from microservicios.common.pagination import PageDep
+from microservicios.users import crud
+from microservicios.users.schemas import UserCreate, UserRead, UserUpdate
+
+router = APIRouter(prefix="/users", tags=["usuarios"])
+
+NOT_FOUND = "Usuario no encontrado."
+EMAIL_TAKEN = "Ya existe un usuario con ese email."
+
+
+@router.get("/", response_model=list[UserRead], summary="Listar usuarios")
+def list_users(session: SessionDep, page: PageDep):
+    return crud.list_users(session, limit=page.limit, offset=page.offset)
+
+
+@router.post("/", response_model=UserRead, status_code=201, summary="Crear usuario")
+def create_user(data: UserCreate, session: SessionDep, request: Request):
+    try:
+        user = crud.create_user(session, data=data)
+    except crud.EmailTakenError:
+        raise HTTPException(status_code=409, detail=EMAIL_TAKEN) from None
+    request.app.state.logger.info("user.created", user_id=user.id)
+    return user
+
+
+@router.get("/{user_id}", response_model=UserRead, summary="Obtener usuario")
+def get_user(user_id: IdPath, session: SessionDep):
+    try:
+        return crud.get_user(session, user_id=user_id)
+    except crud.UserNotFoundError:
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
+
+
+@router.put("/{user_id}", response_model=UserRead, summary="Actualizar usuario (parcial)")
+def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep):
+    try:
+        return crud.update_user(session, user_id=user_id, data=data)
+    except crud.UserNotFoundError:
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
+    except crud.EmailTakenError:
+        raise HTTPException(status_code=409, detail=EMAIL_TAKEN) from None
+
+
+@router.delete("/{user_id}", status_code=204, summary="Eliminar usuario")
+def delete_user(user_id: IdPath, session: SessionDep, request: Request) -> Response:
+    try:
+        crud.delete_user(session, user_id=user_id)
+    except crud.UserNotFoundError:
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
+    request.app.state.logger.info("user.deleted", user_id=user_id)
+    return Response(status_code=204)
