@@ -38,6 +38,8 @@ def create_http_session(settings: Settings) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(limit=200, enable_cleanup_closed=True)
     return aiohttp.ClientSession(
         connector=connector,
+        # A gateway serves many clients: it must never keep one client's cookies for another.
+        cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=False,
         timeout=aiohttp.ClientTimeout(
             total=settings.http_attempt_timeout, sock_connect=settings.http_connect_timeout

@@ -87,6 +87,11 @@ async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONRes
 
 
 async def _service_unavailable(_request: Request, exc: ServiceUnavailableError) -> JSONResponse:
+    return service_unavailable_response(exc)
+
+
+def service_unavailable_response(exc: ServiceUnavailableError) -> JSONResponse:
+    """503 with a Spanish detail, and Retry-After when the caller knows when to retry."""
     headers = {}
     if exc.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))

@@ -30,11 +30,13 @@ def build_app(
     open_database: DatabaseOpener | None = None,
     dependencies: tuple[str, ...] = (),
     log_sinks: list[LogSink] | None = None,
+    inner_middleware: tuple[type, ...] = (),
 ) -> FastAPI:
     """A FastAPI app with this project's conventions; routes are added by the caller.
 
     `dependencies` names the services this one calls: a `ServiceClient` for each is
-    put in `app.state.clients` at start-up.
+    put in `app.state.clients` at start-up. `inner_middleware` runs inside the request-id
+    middleware, before routing.
     """
     app = FastAPI(title=title, description=description, lifespan=_lifespan)
     app.state.service = service
@@ -44,7 +46,9 @@ def build_app(
     app.state.dependencies = dependencies
     app.state.clients = {}
     app.state.health_extras = []
-    app.add_middleware(RequestIdMiddleware)
+    for middleware in inner_middleware:
+        app.add_middleware(middleware)
+    app.add_middleware(RequestIdMiddleware)  # added last, so it runs first
     install_error_handlers(app)
 
     @app.get("/health", tags=["salud"], summary="Estado del servicio")

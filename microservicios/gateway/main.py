@@ -8,20 +8,22 @@ from fastapi import FastAPI
 from microservicios.common.logs import LogSink
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import BACKEND_NAMES, Settings
-from microservicios.gateway.routes import add_proxy_routes, router
+from microservicios.gateway.proxy import ProxyMiddleware
+from microservicios.gateway.routes import router
 
 
-def create_app(
-    settings: Settings | None = None, *, log_sinks: list[LogSink] | None = None
-) -> FastAPI:
+def create_app(settings: Settings | None = None, *, log_sinks: list[LogSink] | None = None) -> FastAPI:
     app = build_app(
         service="gateway",
         title="API Gateway",
-        description="Punto de entrada único: reenvía /users, /items y /orders a cada servicio.",
+        description=(
+            "Punto de entrada único: reenvía /users, /items y /orders a cada servicio "
+            "(mirá la documentación de cada servicio para sus rutas)."
+        ),
         settings=settings or Settings(),
         dependencies=BACKEND_NAMES,
         log_sinks=log_sinks,
+        inner_middleware=(ProxyMiddleware,),
     )
     app.include_router(router)
-    add_proxy_routes(app)
     return app

@@ -24,12 +24,12 @@ SKU_TAKEN = "Ya existe un ítem con ese SKU."
 
 
 @router.get("/", response_model=list[ItemRead], summary="Listar ítems")
-def list_items(session: SessionDep, page: PageDep):
+async def list_items(session: SessionDep, page: PageDep):
     return crud.list_items(session, limit=page.limit, offset=page.offset)
 
 
 @router.post("/", response_model=ItemRead, status_code=201, summary="Crear ítem")
-def create_item(data: ItemCreate, session: SessionDep, request: Request):
+async def create_item(data: ItemCreate, session: SessionDep, request: Request):
     try:
         item = crud.create_item(session, data=data)
     except crud.SkuTakenError:
@@ -39,7 +39,7 @@ def create_item(data: ItemCreate, session: SessionDep, request: Request):
 
 
 @router.get("/{item_id}", response_model=ItemRead, summary="Obtener ítem")
-def get_item(item_id: IdPath, session: SessionDep):
+async def get_item(item_id: IdPath, session: SessionDep):
     try:
         return crud.get_item(session, item_id=item_id)
     except crud.ItemNotFoundError:
@@ -47,7 +47,7 @@ def get_item(item_id: IdPath, session: SessionDep):
 
 
 @router.put("/{item_id}", response_model=ItemRead, summary="Actualizar ítem (parcial)")
-def update_item(item_id: IdPath, data: ItemUpdate, session: SessionDep):
+async def update_item(item_id: IdPath, data: ItemUpdate, session: SessionDep):
     try:
         return crud.update_item(session, item_id=item_id, data=data)
     except crud.ItemNotFoundError:
@@ -57,7 +57,7 @@ def update_item(item_id: IdPath, data: ItemUpdate, session: SessionDep):
 
 
 @router.delete("/{item_id}", status_code=204, summary="Eliminar ítem")
-def delete_item(item_id: IdPath, session: SessionDep) -> Response:
+async def delete_item(item_id: IdPath, session: SessionDep) -> Response:
     try:
         crud.delete_item(session, item_id=item_id)
     except crud.ItemNotFoundError:
@@ -66,7 +66,7 @@ def delete_item(item_id: IdPath, session: SessionDep) -> Response:
 
 
 @internal.post("/reserve", response_model=ReservationRead, summary="Reservar stock (interno)")
-def reserve_stock(data: ReserveRequest, session: SessionDep, request: Request):
+async def reserve_stock(data: ReserveRequest, session: SessionDep, request: Request):
     logger = request.app.state.logger
     try:
         reservation = reservations.reserve(
@@ -94,7 +94,7 @@ def reserve_stock(data: ReserveRequest, session: SessionDep, request: Request):
 
 
 @internal.post("/release", response_model=ReservationRead, summary="Liberar una reserva (interno)")
-def release_stock(data: ReleaseRequest, session: SessionDep, request: Request):
+async def release_stock(data: ReleaseRequest, session: SessionDep, request: Request):
     reservation = reservations.release(session, reservation_id=data.reservation_id)
     request.app.state.logger.info(
         "stock.released", reservation_id=reservation.id, qty=reservation.qty

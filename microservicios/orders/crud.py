@@ -23,7 +23,7 @@ def get_order(session: Session, *, order_id: int) -> Order:
 
 
 def store_order(factory: sessionmaker[Session], *, data: OrderCreate, reservation_id: str) -> Order:
-    """Insert the order in its own short transaction (called from a worker thread)."""
+    """Insert the order in its own short transaction."""
     with factory() as session:
         order = Order(
             user_id=data.user_id,

@@ -12,12 +12,12 @@ router = APIRouter(prefix="/orders", tags=["órdenes"])
 
 
 @router.get("/", response_model=list[OrderRead], summary="Listar órdenes")
-def list_orders(session: SessionDep, page: PageDep):
+async def list_orders(session: SessionDep, page: PageDep):
     return crud.list_orders(session, limit=page.limit, offset=page.offset)
 
 
 @router.get("/{order_id}", response_model=OrderRead, summary="Obtener orden")
-def get_order(order_id: IdPath, session: SessionDep):
+async def get_order(order_id: IdPath, session: SessionDep):
     try:
         return crud.get_order(session, order_id=order_id)
     except crud.OrderNotFoundError:

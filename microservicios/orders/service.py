@@ -8,7 +8,6 @@ by a compensating call (releasing the reservation).
 import uuid
 
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
 
 from microservicios.common.errors import ServiceUnavailableError
 from microservicios.orders import crud, remote
@@ -43,9 +42,7 @@ async def place_order(app: FastAPI, data: OrderCreate) -> Order:
         raise
 
     try:
-        order = await run_in_threadpool(
-            crud.store_order, app.state.sessionmaker, data=data, reservation_id=reservation_id
-        )
+        order = crud.store_order(app.state.sessionmaker, data=data, reservation_id=reservation_id)
     except Exception:
         await _compensate(app, reservation_id)
         raise

@@ -15,12 +15,12 @@ EMAIL_TAKEN = "Ya existe un usuario con ese email."
 
 
 @router.get("/", response_model=list[UserRead], summary="Listar usuarios")
-def list_users(session: SessionDep, page: PageDep):
+async def list_users(session: SessionDep, page: PageDep):
     return crud.list_users(session, limit=page.limit, offset=page.offset)
 
 
 @router.post("/", response_model=UserRead, status_code=201, summary="Crear usuario")
-def create_user(data: UserCreate, session: SessionDep, request: Request):
+async def create_user(data: UserCreate, session: SessionDep, request: Request):
     try:
         user = crud.create_user(session, data=data)
     except crud.EmailTakenError:
@@ -30,7 +30,7 @@ def create_user(data: UserCreate, session: SessionDep, request: Request):
 
 
 @router.get("/{user_id}", response_model=UserRead, summary="Obtener usuario")
-def get_user(user_id: IdPath, session: SessionDep):
+async def get_user(user_id: IdPath, session: SessionDep):
     try:
         return crud.get_user(session, user_id=user_id)
     except crud.UserNotFoundError:
@@ -38,7 +38,7 @@ def get_user(user_id: IdPath, session: SessionDep):
 
 
 @router.put("/{user_id}", response_model=UserRead, summary="Actualizar usuario (parcial)")
-def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep):
+async def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep):
     try:
         return crud.update_user(session, user_id=user_id, data=data)
     except crud.UserNotFoundError:
@@ -48,7 +48,7 @@ def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep):
 
 
 @router.delete("/{user_id}", status_code=204, summary="Eliminar usuario")
-def delete_user(user_id: IdPath, session: SessionDep, request: Request) -> Response:
+async def delete_user(user_id: IdPath, session: SessionDep, request: Request) -> Response:
     try:
         crud.delete_user(session, user_id=user_id)
     except crud.UserNotFoundError:

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m microservicios.bench` starts a cluster and prints figures."""
