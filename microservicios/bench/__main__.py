@@ -57,7 +57,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     load = {"seconds": args.seconds, "connections": args.connections}
 
-    with tempfile.TemporaryDirectory() as data_dir, Cluster(ports="auto", data_dir=data_dir) as cluster:
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        Cluster(ports="auto", data_dir=data_dir) as cluster,
+    ):
         user_id, sku = seed(cluster)
         path = f"/users/{user_id}"
         # Alternate short rounds so that noise from the machine hits both sides alike.
@@ -80,7 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     ratios = " ".join(
         f"{g['rps'] / d['rps']:.2f}" for d, g in zip(direct_rounds, gateway_rounds, strict=True)
     )
-    print(f"\nRelación gateway/directo: {via_gateway['rps'] / direct['rps']:.2f}x (por ronda: {ratios})")
+    print(
+        f"\nRelación gateway/directo: {via_gateway['rps'] / direct['rps']:.2f}x (por ronda: {ratios})"
+    )
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ async def run_load(
 
         await asyncio.gather(*(worker() for _ in range(connections)))
     latencies.sort()
-    errors = sum(count for status, count in statuses.items() if not status[0] in "234")
+    errors = sum(count for status, count in statuses.items() if status[0] not in "234")
     return {
         "requests": len(latencies),
         "errors": errors,

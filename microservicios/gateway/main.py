@@ -12,7 +12,9 @@ from microservicios.gateway.proxy import ProxyMiddleware
 from microservicios.gateway.routes import router
 
 
-def create_app(settings: Settings | None = None, *, log_sinks: list[LogSink] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, log_sinks: list[LogSink] | None = None
+) -> FastAPI:
     app = build_app(
         service="gateway",
         title="API Gateway",

@@ -1,0 +1,100 @@
+"""`--processes` mode: each service as its own uvicorn process, as the seed's run.ps1 did.
+
+Works the same on Linux, macOS and Windows: the children are plain `python -m uvicorn`.
+"""
+
+import http.client
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from microservicios.cluster.apps import APP_FACTORIES
+from microservicios.cluster.runner import START_TIMEOUT_S, ClusterError, bind_socket
+
+HEALTH_TIMEOUT_S = 30.0
+
+
+class ProcessCluster:
+    """Starts one uvicorn process per service and stops them all."""
+
+    def __init__(
+        self, ports: dict[str, int], data_dir: Path, host: str = "127.0.0.1", quiet: bool = False
+    ) -> None:
+        self.host = host
+        self.quiet = quiet
+        self.data_dir = data_dir
+        self.ports = self._resolve(ports)
+        self._processes: dict[str, subprocess.Popen] = {}
+
+    def _resolve(self, ports: dict[str, int]) -> dict[str, int]:
+        # Port 0 means "any free port": ask the OS now, then hand that number to uvicorn.
+        resolved = {}
+        for name, port in ports.items():
+            sock = bind_socket(self.host, port, name)
+            resolved[name] = sock.getsockname()[1]
+            sock.close()
+        return resolved
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.ports[name]}"
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["DATA_DIR"] = str(self.data_dir)
+        if self.quiet:
+            env["LOG_LEVEL"] = "ERROR"
+        for name in self.ports:
+            env[f"{name.upper()}_SERVICE_URL"] = self.url(name)
+        return env
+
+    def start(self) -> None:
+        env = self.environment()
+        for name in APP_FACTORIES:
+            command = [
+                sys.executable, "-m", "uvicorn", f"microservicios.{name}.main:create_app",
+                "--factory", "--host", self.host, "--port", str(self.ports[name]),
+                "--log-level", "warning",
+            ]  # fmt: skip
+            self._processes[name] = subprocess.Popen(command, env=env)
+        deadline = time.monotonic() + max(HEALTH_TIMEOUT_S, START_TIMEOUT_S)
+        try:
+            for name in APP_FACTORIES:
+                self._wait_healthy(name, deadline)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_healthy(self, name: str, deadline: float) -> None:
+        process = self._processes[name]
+        while True:
+            if process.poll() is not None:
+                raise ClusterError(
+                    f"El proceso de '{name}' (puerto {self.ports[name]}) terminó al arrancar "
+                    f"(código {process.returncode}); mirá su error arriba."
+                )
+            connection = http.client.HTTPConnection(self.host, self.ports[name], timeout=1.0)
+            try:
+                connection.request("GET", "/health")
+                if connection.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            finally:
+                connection.close()
+            if time.monotonic() > deadline:
+                raise ClusterError(f"El servicio '{name}' no respondió en {self.url(name)}/health.")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        for process in self._processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._processes.clear()
