@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{g['rps'] / d['rps']:.2f}" for d, g in zip(direct_rounds, gateway_rounds, strict=True)
     )
     print(
-        f"\nRelación gateway/directo: {via_gateway['rps'] / direct['rps']:.2f}x (por ronda: {ratios})"
+        f"\nRelación gateway/directo: {via_gateway['rps'] / direct['rps']:.2f}x "
+        f"(por ronda: {ratios})"
     )
 
 

@@ -31,7 +31,8 @@ def parse_ports(text: str | None) -> None | str | dict[str, int]:
         name, _, number = pair.partition("=")
         if name.strip() not in SERVICE_NAMES or not number.strip().isdigit():
             raise argparse.ArgumentTypeError(
-                f"'{pair}' no es válido: usá servicio=puerto, con servicio en {list(SERVICE_NAMES)}."
+                f"'{pair}' no es válido: usá servicio=puerto, "
+                f"con servicio en {list(SERVICE_NAMES)}."
             )
         ports[name.strip()] = int(number)
     return ports

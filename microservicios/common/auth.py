@@ -23,11 +23,15 @@ def token_is_valid(token: str | None, secret: str) -> bool:
     return hmac.compare_digest(token.encode(), secret.encode())
 
 
-def verify_service_token(
+async def verify_service_token(
     request: Request,
     x_service_token: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
-    """Dependency for internal routes: only other services of this system may call them."""
+    """Dependency for internal routes: only other services of this system may call them.
+
+    `async` although it awaits nothing: FastAPI runs plain `def` dependencies in a worker
+    thread, and that hop would cost more than the check itself.
+    """
     secret = request.app.state.settings.service_secret.get_secret_value()
     if not token_is_valid(x_service_token, secret):
         raise HTTPException(

@@ -15,7 +15,7 @@ class Page:
     offset: int
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Máximo de resultados")] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Resultados a saltar")] = 0,
 ) -> Page:

@@ -44,16 +44,15 @@ NOT_FORWARDED_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server"}
 
 def filter_headers(headers: list[tuple[str, str]], drop: frozenset[str]) -> list[tuple[str, str]]:
     """Headers minus `drop` and minus any that a Connection header names as hop-by-hop."""
+    lowered = [(name.lower(), name, value) for name, value in headers]
     listed = {
         token.strip().lower()
-        for name, value in headers
-        if name.lower() == "connection"
+        for lower, _, value in lowered
+        if lower == "connection"
         for token in value.split(",")
     }
     return [
-        (name, value)
-        for name, value in headers
-        if name.lower() not in drop and name.lower() not in listed
+        (name, value) for lower, name, value in lowered if lower not in drop and lower not in listed
     ]
 
 
