@@ -5,9 +5,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
+from pydantic import ValidationError
+
 from microservicios.cluster.apps import APP_FACTORIES
 from microservicios.cluster.logbook import LogBook
 from microservicios.cluster.runner import START_TIMEOUT_S, ClusterError, ServiceRunner
+from microservicios.common.errors import spanish_validation_errors
+from microservicios.common.faults import Faults
 from microservicios.common.logs import LogRecord
 from microservicios.common.settings import DEFAULT_PORTS, SERVICE_NAMES, Settings
 
@@ -54,6 +59,8 @@ class Cluster:
         self._requested_ports = resolve_ports(ports)
         self.settings: Settings | None = None
         self._runners: dict[str, ServiceRunner] = {}
+        # kill/revive/inject/heal, with wall-clock times, to mark them on timelines.
+        self.marks: list[dict[str, Any]] = []
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -94,6 +101,7 @@ class Cluster:
         runner = self._runner(name)
         runner.request_stop(abrupt=True)
         runner.join()
+        self._mark(name, "kill")
 
     def revive(self, name: str) -> None:
         """Start a killed service again on the same port, with the same data."""
@@ -105,6 +113,35 @@ class Cluster:
         deadline = time.monotonic() + START_TIMEOUT_S
         runner.wait_started(deadline)
         self._wait_healthy(name, deadline)
+        self._mark(name, "revive")
+
+    def inject(
+        self,
+        name: str,
+        *,
+        latency: float = 0.0,
+        error_rate: float = 0.0,
+        status: int = 503,
+        hang: bool = False,
+    ) -> Faults:
+        """Make one service slow (latency s), flaky (error_rate with status) or hang."""
+        try:
+            faults = Faults(latency=latency, error_rate=error_rate, status=status, hang=hang)
+        except ValidationError as exc:
+            details = "; ".join(e["mensaje"] for e in spanish_validation_errors(exc.errors()))
+            raise ClusterError(f"Fallas no válidas: {details}.") from None
+        app = self._running_app(name)
+        app.state.faults.set(faults)
+        app.state.logger.warning("faults.injected", **faults.model_dump())
+        self._mark(name, "inject", **faults.model_dump())
+        return faults
+
+    def heal(self, name: str) -> None:
+        """Remove the faults injected into one service (hung requests resume)."""
+        app = self._running_app(name)
+        app.state.faults.heal()
+        app.state.logger.info("faults.healed")
+        self._mark(name, "heal")
 
     def __enter__(self) -> "Cluster":
         return self.start()
@@ -160,6 +197,15 @@ class Cluster:
         )
 
     # --- helpers -------------------------------------------------------------------
+
+    def _mark(self, name: str, action: str, **details: Any) -> None:
+        self.marks.append({"at": time.time(), "service": name, "action": action, **details})
+
+    def _running_app(self, name: str) -> FastAPI:
+        runner = self._runner(name)
+        if not runner.running or runner.app is None:
+            raise ClusterError(f"El servicio '{name}' no está en marcha: usá revive('{name}').")
+        return runner.app
 
     def _runner(self, name: str) -> ServiceRunner:
         if name not in SERVICE_NAMES:

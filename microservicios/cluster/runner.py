@@ -42,6 +42,7 @@ class ServiceRunner:
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self.app: FastAPI | None = None
 
     def bind(self) -> int:
         """Reserve the port (resolving port 0 to a free one) and return it."""
@@ -64,8 +65,9 @@ class ServiceRunner:
         """Start serving in a new thread; returns at once (see `wait_started`)."""
         sock = self._socket or bind_socket(self.host, self.port, self.service)
         self._socket = None
+        self.app = self._app_factory()
         config = uvicorn.Config(
-            self._app_factory(),
+            self.app,
             log_config=None,  # uvicorn must not reconfigure the process's logging
             access_log=False,
             lifespan="on",

@@ -1,5 +1,6 @@
 """Error answers in Spanish, translated once at the boundary of every app."""
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -43,6 +44,15 @@ class ServiceUnavailableError(Exception):
         self.service = service
         self.reason = reason
         self.retry_after = retry_after
+
+
+class CircuitOpenError(ServiceUnavailableError):
+    """The circuit to a dependency is open: the call was refused without being sent."""
+
+    def __init__(self, service: str, retry_after: float) -> None:
+        super().__init__(
+            service, "demasiados fallos seguidos, el circuito está abierto", retry_after
+        )
 
 
 def spanish_validation_errors(errors: Any) -> list[dict[str, Any]]:
@@ -94,7 +104,8 @@ def service_unavailable_response(exc: ServiceUnavailableError) -> JSONResponse:
     """503 with a Spanish detail, and Retry-After when the caller knows when to retry."""
     headers = {}
     if exc.retry_after is not None:
-        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        # Whole seconds (RFC 9110), rounded up so a client never comes back too early.
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     return JSONResponse(
         status_code=503,
         content={"detail": f"El servicio '{exc.service}' no está disponible ahora: {exc.reason}."},

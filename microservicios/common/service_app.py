@@ -4,7 +4,9 @@ Resources (database engine, HTTP session and clients) are opened in the app's li
 and kept on `app.state`, so two instances of a service never share anything.
 """
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -12,13 +14,22 @@ from fastapi import FastAPI, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from microservicios.common.client import ServiceClient, create_http_session
+from microservicios.common.client import CallTimeouts, create_http_session
 from microservicios.common.errors import install_error_handlers
+from microservicios.common.faults import FaultInjector, FaultMiddleware
+from microservicios.common.faults import router as faults_router
 from microservicios.common.logs import EventLogger, LogSink
 from microservicios.common.middleware import RequestIdMiddleware
+from microservicios.common.resilience import (
+    breakers_health,
+    build_breakers,
+    build_clients,
+    call_timeouts,
+)
 from microservicios.common.settings import Settings
 
 DatabaseOpener = Callable[[str], tuple[Engine, sessionmaker[Session]]]
+BackgroundTask = Callable[[FastAPI], Awaitable[None]]
 
 
 def build_app(
@@ -31,12 +42,15 @@ def build_app(
     dependencies: tuple[str, ...] = (),
     log_sinks: list[LogSink] | None = None,
     inner_middleware: tuple[type, ...] = (),
+    background: tuple[BackgroundTask, ...] = (),
+    timeouts: CallTimeouts | None = None,
 ) -> FastAPI:
     """A FastAPI app with this project's conventions; routes are added by the caller.
 
-    `dependencies` names the services this one calls: a `ServiceClient` for each is
-    put in `app.state.clients` at start-up. `inner_middleware` runs inside the request-id
-    middleware, before routing.
+    `dependencies` names the services this one calls: each gets a circuit breaker
+    (`app.state.breakers`, kept for the app's life) and, at start-up, a `ServiceClient`
+    (`app.state.clients`). `inner_middleware` runs inside the request-id
+    middleware, before routing. Each `background` coroutine runs while the app is up.
     """
     app = FastAPI(title=title, description=description, lifespan=_lifespan)
     app.state.service = service
@@ -44,12 +58,18 @@ def build_app(
     app.state.logger = EventLogger(service, settings.log_level, log_sinks)
     app.state.open_database = open_database
     app.state.dependencies = dependencies
+    app.state.background = background
     app.state.clients = {}
-    app.state.health_extras = []
+    app.state.breakers = build_breakers(app, dependencies)
+    app.state.call_timeouts = timeouts or call_timeouts(settings)
+    app.state.health_extras = [breakers_health] if dependencies else []
+    app.state.faults = FaultInjector()
     for middleware in inner_middleware:
         app.add_middleware(middleware)
+    app.add_middleware(FaultMiddleware)
     app.add_middleware(RequestIdMiddleware)  # added last, so it runs first
     install_error_handlers(app)
+    app.include_router(faults_router)
 
     @app.get("/health", tags=["salud"], summary="Estado del servicio")
     async def health(request: Request) -> dict[str, Any]:
@@ -70,22 +90,21 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             engine, app.state.sessionmaker = app.state.open_database(settings.database_url(service))
             resources.callback(engine.dispose)
         if app.state.dependencies:
-            session = create_http_session(settings)
+            session = create_http_session()
             resources.push_async_callback(session.close)
-            app.state.clients = {
-                target: ServiceClient(
-                    caller=service,
-                    target=target,
-                    base_url=settings.service_url(target),
-                    session=session,
-                    secret=settings.service_secret.get_secret_value(),
-                    logger=app.state.logger,
-                )
-                for target in app.state.dependencies
-            }
+            app.state.clients = build_clients(app, session)
+        for task_function in app.state.background:
+            task = asyncio.create_task(task_function(app))
+            resources.push_async_callback(_cancel, task)
         _log_started(app)
         yield
         app.state.logger.info("service.stopped")
+
+
+async def _cancel(task: asyncio.Task) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _log_started(app: FastAPI) -> None:

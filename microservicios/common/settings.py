@@ -37,6 +37,19 @@ class Settings(BaseSettings):
     # Outgoing calls: small enough that a dead dependency is reported in well under a second.
     http_connect_timeout: float = Field(default=0.25, gt=0)
     http_attempt_timeout: float = Field(default=0.5, gt=0)
+    http_deadline: float = Field(default=1.0, gt=0)
+    # The gateway waits longer than the services it calls wait for theirs: an outer timeout
+    # shorter than the inner ones would give up on answers that are still on their way.
+    gateway_timeout: float = Field(default=3.0, gt=0)
+
+    retry_max_attempts: int = Field(default=3, ge=1, le=10)
+    retry_base_delay: float = Field(default=0.05, ge=0)
+    retry_max_delay: float = Field(default=0.5, ge=0)
+    retry_after_cap: float = Field(default=1.0, ge=0)
+
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_reset_timeout: float = Field(default=5.0, gt=0)
+    breaker_half_open_max_calls: int = Field(default=1, ge=1)
 
     @field_validator("users_service_url", "items_service_url", "orders_service_url")
     @classmethod

@@ -5,6 +5,7 @@ Run it alone with: uvicorn microservicios.gateway.main:create_app --factory --po
 
 from fastapi import FastAPI
 
+from microservicios.common.client import CallTimeouts
 from microservicios.common.logs import LogSink
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import BACKEND_NAMES, Settings
@@ -22,10 +23,15 @@ def create_app(
             "Punto de entrada único: reenvía /users, /items y /orders a cada servicio "
             "(mirá la documentación de cada servicio para sus rutas)."
         ),
-        settings=settings or Settings(),
+        settings=settings,
         dependencies=BACKEND_NAMES,
         log_sinks=log_sinks,
         inner_middleware=(ProxyMiddleware,),
+        timeouts=CallTimeouts(
+            connect=settings.http_connect_timeout,
+            attempt=settings.gateway_timeout,
+            deadline=settings.gateway_timeout,
+        ),
     )
     app.include_router(router)
     return app

@@ -11,6 +11,10 @@ INTERNAL_SEGMENT = "internal"
 _SEGMENT_SAFE = "-._~!$&'()*+,;=:@"
 
 
+def has_internal_segment(path: str) -> bool:
+    return any(segment.lower() == INTERNAL_SEGMENT for segment in path.split("/"))
+
+
 def upstream_path(service: str, path: str) -> str | None:
     """Normalise the decoded request `path` for `service`; None if it leaves it or is internal.
 

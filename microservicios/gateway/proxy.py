@@ -12,12 +12,12 @@ both directions; so does any X-Service-Token a client sends: only the gateway si
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from microservicios.common.auth import SERVICE_TOKEN_HEADER
+from microservicios.common.auth import SERVICE_TOKEN_HEADER, token_is_valid
 from microservicios.common.client import ServiceClient
 from microservicios.common.errors import ServiceUnavailableError, service_unavailable_response
 from microservicios.common.middleware import REQUEST_ID_HEADER
 from microservicios.common.settings import BACKEND_NAMES
-from microservicios.gateway.paths import upstream_path
+from microservicios.gateway.paths import has_internal_segment, upstream_path
 
 HOP_BY_HOP = frozenset(
     {
@@ -40,6 +40,16 @@ NOT_FORWARDED_REQUEST = HOP_BY_HOP | {
     REQUEST_ID_HEADER.lower(),
 }
 NOT_FORWARDED_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server"}
+
+
+NOT_FOUND = JSONResponse({"detail": "Ruta no encontrada."}, status_code=404)
+
+
+def _signed(scope: Scope) -> bool:
+    token_key = SERVICE_TOKEN_HEADER.lower().encode()
+    token = next((v.decode("latin-1") for k, v in scope["headers"] if k == token_key), None)
+    secret = scope["app"].state.settings.service_secret.get_secret_value()
+    return token_is_valid(token, secret)
 
 
 def filter_headers(headers: list[tuple[str, str]], drop: frozenset[str]) -> list[tuple[str, str]]:
@@ -69,14 +79,20 @@ class ProxyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        service = service_of(scope["path"]) if scope["type"] == "http" else None
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        service = service_of(scope["path"])
         if service is None:
+            if has_internal_segment(scope["path"]) and not _signed(scope):
+                # The gateway's own internal routes do not even exist for outsiders.
+                await NOT_FOUND(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         path = upstream_path(service, scope["path"])
         if path is None:
-            response = JSONResponse({"detail": "Ruta no encontrada."}, status_code=404)
-            await response(scope, receive, send)
+            await NOT_FOUND(scope, receive, send)
             return
         client: ServiceClient = scope["app"].state.clients[service]
         try:

@@ -1,14 +1,27 @@
 """Operations on the orders table (local data only; remote calls live in `remote`)."""
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+import uuid
 
-from microservicios.orders.models import Order
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from microservicios.orders.models import CANCELLED, CREATED, FAILED, PENDING, Order
 from microservicios.orders.schemas import OrderCreate
 
 
 class OrderNotFoundError(Exception):
     pass
+
+
+class KeyTakenError(Exception):
+    """Another request claimed this Idempotency-Key first."""
+
+
+class NotCancellableError(Exception):
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 def list_orders(session: Session, *, limit: int, offset: int) -> list[Order]:
@@ -22,15 +35,69 @@ def get_order(session: Session, *, order_id: int) -> Order:
     return order
 
 
-def store_order(factory: sessionmaker[Session], *, data: OrderCreate, reservation_id: str) -> Order:
-    """Insert the order in its own short transaction."""
-    with factory() as session:
-        order = Order(
-            user_id=data.user_id,
-            item_sku=data.item_sku,
-            qty=data.qty,
-            reservation_id=reservation_id,
-        )
-        session.add(order)
+def find_by_key(session: Session, *, key: str) -> Order | None:
+    return session.scalar(select(Order).where(Order.idempotency_key == key))
+
+
+def claim_order(
+    session: Session, *, data: OrderCreate, key: str | None, fingerprint: str | None
+) -> Order:
+    """Write the order as PENDING; the unique key makes racing duplicates lose here."""
+    order = Order(
+        user_id=data.user_id,
+        item_sku=data.item_sku,
+        qty=data.qty,
+        status=PENDING,
+        reservation_id=uuid.uuid4().hex,
+        idempotency_key=key,
+        request_fingerprint=fingerprint,
+    )
+    session.add(order)
+    try:
         session.commit()
-        return order
+    except IntegrityError as exc:
+        session.rollback()
+        raise KeyTakenError(key) from exc
+    return order
+
+
+def mark_created(session: Session, *, order: Order) -> Order:
+    order.status = CREATED
+    session.commit()
+    return order
+
+
+def mark_failed(session: Session, *, order: Order, release_stock: bool) -> None:
+    """FAILED frees the Idempotency-Key: the client may retry with it."""
+    order.status = FAILED
+    order.release_pending = release_stock
+    order.idempotency_key = None
+    session.commit()
+
+
+def start_cancel(session: Session, *, order_id: int) -> Order:
+    """CREATED → CANCELLED in one conditional UPDATE, so two cancels cannot both win."""
+    cancelled = session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == CREATED)
+        .values(status=CANCELLED, release_pending=True)
+    )
+    session.commit()
+    order = get_order(session, order_id=order_id)
+    if cancelled.rowcount != 1 and order.status != CANCELLED:
+        raise NotCancellableError(order.status)
+    return order
+
+
+def orders_to_release(session: Session, *, limit: int = 50) -> list[Order]:
+    query = select(Order).where(Order.release_pending.is_(True)).order_by(Order.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def count_pending_releases(session: Session) -> int:
+    return session.scalar(select(func.count()).where(Order.release_pending.is_(True))) or 0
+
+
+def mark_released(session: Session, *, order_id: int) -> None:
+    session.execute(update(Order).where(Order.id == order_id).values(release_pending=False))
+    session.commit()

@@ -3,11 +3,14 @@
 Run it alone with: uvicorn microservicios.orders.main:create_app --factory --port 8003
 """
 
+import asyncio
+
 from fastapi import FastAPI
 
 from microservicios.common.logs import LogSink
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
+from microservicios.orders.compensation import compensation_health, run_compensation
 from microservicios.orders.db import open_database
 from microservicios.orders.routes import router
 
@@ -23,6 +26,9 @@ def create_app(
         open_database=open_database,
         dependencies=("users", "items"),
         log_sinks=log_sinks,
+        background=(run_compensation,),
     )
+    app.state.compensation_wakeup = asyncio.Event()
+    app.state.health_extras.append(compensation_health)
     app.include_router(router)
     return app

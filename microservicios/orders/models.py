@@ -1,4 +1,9 @@
-"""Table of the orders service."""
+"""Table of the orders service.
+
+An order is written before anything else happens (PENDING), so every reservation made for
+it is on record here: if the order fails, `release_pending` says its stock must go back,
+and the compensation task keeps trying until the items service confirms it.
+"""
 
 from datetime import UTC, datetime
 
@@ -7,8 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from microservicios.orders.db import Base
 
-CREATED = "CREATED"
-CANCELLED = "CANCELLED"
+PENDING = "PENDING"  # being placed right now
+CREATED = "CREATED"  # user checked, stock reserved, order confirmed
+FAILED = "FAILED"  # could not be placed; its reservation (if any) is released
+CANCELLED = "CANCELLED"  # cancelled by the client; its stock is returned
 
 
 def _now() -> datetime:
@@ -22,7 +29,12 @@ class Order(Base):
     user_id: Mapped[int]
     item_sku: Mapped[str] = mapped_column(String(64))
     qty: Mapped[int]
-    status: Mapped[str] = mapped_column(String(16), default=CREATED)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
     # The id under which the items service holds this order's stock.
     reservation_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # True while stock reserved for this order still has to be given back.
+    release_pending: Mapped[bool] = mapped_column(default=False, index=True)
+    # The client's Idempotency-Key (freed if the order fails, so a retry can try again).
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=_now)

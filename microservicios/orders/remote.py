@@ -28,8 +28,11 @@ async def check_user_exists(users: ServiceClient, *, user_id: int) -> None:
 
 
 async def reserve_stock(items: ServiceClient, *, reservation_id: str, sku: str, qty: int) -> None:
+    # The reservation id makes this POST safe to repeat: items applies each id once.
     body = {"reservation_id": reservation_id, "sku": sku, "qty": qty}
-    response = await items.request("POST", "/items/internal/reserve", json=body)
+    response = await items.request(
+        "POST", "/items/internal/reserve", json=body, headers=_key(reservation_id)
+    )
     if response.status == 404:
         raise SkuNotFoundError(sku)
     if response.status == 409:
@@ -39,9 +42,16 @@ async def reserve_stock(items: ServiceClient, *, reservation_id: str, sku: str, 
 
 async def release_stock(items: ServiceClient, *, reservation_id: str) -> None:
     response = await items.request(
-        "POST", "/items/internal/release", json={"reservation_id": reservation_id}
+        "POST",
+        "/items/internal/release",
+        json={"reservation_id": reservation_id},
+        headers=_key(reservation_id),
     )
     _expect_success(items, response)
+
+
+def _key(reservation_id: str) -> list[tuple[str, str]]:
+    return [("Idempotency-Key", reservation_id)]
 
 
 def _expect_success(client: ServiceClient, response: UpstreamResponse) -> None:

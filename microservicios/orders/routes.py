@@ -1,6 +1,8 @@
 """HTTP routes of the orders service."""
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Request, Response
 
 from microservicios.common.db import SessionDep
 from microservicios.common.ids import IdPath
@@ -9,6 +11,17 @@ from microservicios.orders import crud, remote, service
 from microservicios.orders.schemas import OrderCreate, OrderRead
 
 router = APIRouter(prefix="/orders", tags=["órdenes"])
+
+NOT_FOUND = "Orden no encontrada."
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Si repetís la petición con la misma clave, recibís la misma orden.",
+    ),
+]
 
 
 @router.get("/", response_model=list[OrderRead], summary="Listar órdenes")
@@ -21,7 +34,7 @@ async def get_order(order_id: IdPath, session: SessionDep):
     try:
         return crud.get_order(session, order_id=order_id)
     except crud.OrderNotFoundError:
-        raise HTTPException(status_code=404, detail="Orden no encontrada.") from None
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
 
 
 @router.post(
@@ -29,11 +42,16 @@ async def get_order(order_id: IdPath, session: SessionDep):
     response_model=OrderRead,
     status_code=201,
     summary="Crear orden",
-    description="Verifica el usuario (users), reserva el stock (items) y guarda la orden.",
+    description=(
+        "Verifica el usuario (users), reserva el stock (items) y confirma la orden. "
+        "Con la cabecera Idempotency-Key, repetir la petición no crea otra orden."
+    ),
 )
-async def create_order(data: OrderCreate, request: Request):
+async def create_order(
+    data: OrderCreate, request: Request, response: Response, key: IdempotencyKey = None
+):
     try:
-        return await service.place_order(request.app, data)
+        order, replayed = await service.place_order(request.app, data, key)
     except remote.UserNotFoundError:
         raise HTTPException(404, detail=f"No existe el usuario {data.user_id}.") from None
     except remote.SkuNotFoundError:
@@ -41,4 +59,29 @@ async def create_order(data: OrderCreate, request: Request):
     except remote.NotEnoughStockError:
         raise HTTPException(
             409, detail=f"No hay stock suficiente de '{data.item_sku}' para {data.qty} unidades."
+        ) from None
+    except service.IdempotencyKeyMismatchError:
+        raise HTTPException(
+            422, detail="Esa Idempotency-Key ya se usó con otros datos: usá una clave nueva."
+        ) from None
+    except service.OrderInProgressError:
+        raise HTTPException(
+            409,
+            detail="Otra petición con esa Idempotency-Key todavía se está procesando.",
+            headers={"Retry-After": "1"},
+        ) from None
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return order
+
+
+@router.post("/{order_id}/cancel", response_model=OrderRead, summary="Cancelar orden")
+async def cancel_order(order_id: IdPath, request: Request):
+    try:
+        return await service.cancel_order(request.app, order_id)
+    except crud.OrderNotFoundError:
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
+    except crud.NotCancellableError as exc:
+        raise HTTPException(
+            409, detail=f"Sólo se puede cancelar una orden CREATED (esta está {exc.status})."
         ) from None

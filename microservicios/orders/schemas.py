@@ -1,8 +1,8 @@
 """What the orders API reads and writes."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from microservicios.common.pagination import MAX_ID
 from microservicios.items.schemas import MAX_QTY, Sku
@@ -25,3 +25,9 @@ class OrderRead(BaseModel):
     qty: int
     status: str
     created_at: datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def _as_utc(cls, value: datetime) -> datetime:
+        # SQLite keeps no time zone: the stored value is UTC.
+        return value if value.tzinfo else value.replace(tzinfo=UTC)

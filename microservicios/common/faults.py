@@ -1,0 +1,107 @@
+"""Fault injection: make a service slow, flaky or unresponsive on purpose, for the lessons.
+
+Each app has a `FaultInjector` (`app.state.faults`). The cluster sets it directly
+(`cluster.inject("items", latency=0.3)`); with services in separate processes the same is
+done through the token-protected route `PUT /internal/faults`. Faults act before routing,
+so an injected error means the request was never processed.
+"""
+
+import asyncio
+import random
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from microservicios.common.auth import ServiceAuth
+
+FAULTS_PATH = "/internal/faults"
+MAX_HANG_SECONDS = 30.0  # a hung request gives up by itself, so nothing hangs forever
+HANG_POLL_SECONDS = 0.05
+
+
+class Faults(BaseModel):
+    """What to inject into every request of one service. All off by default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    latency: Annotated[float, Field(ge=0, le=30, description="segundos extra por petición")] = 0.0
+    error_rate: Annotated[float, Field(ge=0, le=1, description="fracción que falla")] = 0.0
+    status: Annotated[int, Field(ge=400, le=599, description="código de las fallas")] = 503
+    hang: Annotated[bool, Field(description="no responder (hasta que se cure)")] = False
+
+    @property
+    def active(self) -> bool:
+        return self.latency > 0 or self.error_rate > 0 or self.hang
+
+
+class FaultInjector:
+    """The faults of one app; replaced whole, so readers on other threads see one or the other."""
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self.current = Faults()
+        self._rng = rng or random.Random()
+
+    def set(self, faults: Faults) -> None:
+        self.current = faults
+
+    def heal(self) -> None:
+        self.current = Faults()
+
+    def should_fail(self, faults: Faults) -> bool:
+        return faults.error_rate > 0 and self._rng.random() < faults.error_rate
+
+    async def wait_while_hung(self) -> None:
+        give_up_at = time.monotonic() + MAX_HANG_SECONDS
+        while self.current.hang and time.monotonic() < give_up_at:
+            await asyncio.sleep(HANG_POLL_SECONDS)
+
+
+class FaultMiddleware:
+    """Applies the app's current faults to every request except the control route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == FAULTS_PATH:
+            await self.app(scope, receive, send)
+            return
+        injector: FaultInjector = scope["app"].state.faults
+        faults = injector.current
+        if faults.active:
+            if faults.latency:
+                await asyncio.sleep(faults.latency)
+            if faults.hang:
+                await injector.wait_while_hung()
+            if injector.should_fail(faults):
+                detail = f"Falla inyectada a propósito (error_rate={faults.error_rate})."
+                response = JSONResponse({"detail": detail}, status_code=faults.status)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+router = APIRouter(prefix=FAULTS_PATH, tags=["interno"], dependencies=[ServiceAuth])
+
+
+@router.get("", response_model=Faults, summary="Fallas inyectadas ahora (interno)")
+async def get_faults(request: Request) -> Faults:
+    return request.app.state.faults.current
+
+
+@router.put("", response_model=Faults, summary="Inyectar fallas (interno)")
+async def put_faults(faults: Faults, request: Request) -> Faults:
+    request.app.state.faults.set(faults)
+    request.app.state.logger.warning("faults.injected", **faults.model_dump())
+    return faults
+
+
+@router.delete("", response_model=Faults, summary="Quitar las fallas (interno)")
+async def delete_faults(request: Request) -> Faults:
+    request.app.state.faults.heal()
+    request.app.state.logger.info("faults.healed")
+    return request.app.state.faults.current
