@@ -36,7 +36,7 @@ def median_run(results: list[dict]) -> dict:
 
 def row(label: str, result: dict) -> str:
     return (
-        f"{label:<38} {result['rps']:>9.0f} {result['p50_ms']:>9.2f} {result['p99_ms']:>9.2f}"
+        f"{label:<50} {result['rps']:>9.0f} {result['p50_ms']:>9.2f} {result['p99_ms']:>9.2f}"
         f" {result['errors']:>8}"
     )
 
@@ -47,6 +47,24 @@ def seed(cluster: Cluster) -> tuple[int, str]:
     sku = f"BENCH-{uuid.uuid4().hex[:8]}"
     httpx.post(f"{gateway}/items/", json={"name": "Bench", "sku": sku, "stock": 10**9})
     return user.json()["id"], sku
+
+
+def measure_with_items_down(cluster: Cluster, order: dict, load: dict) -> dict:
+    """Kill items, open orders' breaker to it, then load POST /orders/ at the orders service."""
+    cluster.kill("items")
+    orders_url = cluster.url("orders")
+    with httpx.Client() as client:
+        for _ in range(10):
+            if client.get(f"{orders_url}/health").json()["breakers"]["items"]["state"] == "open":
+                break
+            client.post(f"{orders_url}/orders/", json=order)
+    try:
+        # One connection: this line is about the latency of a refusal, not throughput.
+        return measure(
+            f"{orders_url}/orders/", method="POST", body=order, **{**load, "connections": 1}
+        )
+    finally:
+        cluster.revive("items")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,21 +89,27 @@ def main(argv: list[str] | None = None) -> None:
         direct, via_gateway = median_run(direct_rounds), median_run(gateway_rounds)
         order = {"user_id": user_id, "item_sku": sku, "qty": 1}
         orders = measure(cluster.url("gateway") + "/orders/", method="POST", body=order, **load)
+        open_breaker = measure_with_items_down(cluster, order, load)
 
     print(
         f"Benchmark: {args.connections} conexiones, {args.seconds:g} s por medición, "
         f"mediana de {args.rounds} rondas alternadas (directo/gateway)\n"
     )
-    print(f"{'medición':<38} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errores':>8}")
+    print(f"{'medición':<50} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errores':>8}")
     print(row(f"GET {path} directo (users)", direct))
     print(row(f"GET {path} vía gateway", via_gateway))
     print(row("POST /orders/ vía gateway", orders))
+    print(row("POST /orders/ en orders, items caído* (1 conexión)", open_breaker))
     ratios = " ".join(
         f"{g['rps'] / d['rps']:.2f}" for d, g in zip(direct_rounds, gateway_rounds, strict=True)
     )
     print(
         f"\nRelación gateway/directo: {via_gateway['rps'] / direct['rps']:.2f}x "
         f"(por ronda: {ratios})"
+    )
+    print(
+        "* con el circuito hacia items abierto: se espera 503 inmediato con Retry-After "
+        f"(estados: {open_breaker['statuses']})"
     )
 
 

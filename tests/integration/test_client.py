@@ -1,0 +1,243 @@
+"""ServiceClient against tiny loopback servers: classification, retries, breaker, deadline."""
+
+import asyncio
+import contextlib
+import socket
+
+import pytest
+
+from microservicios.common.breaker import OPEN, BreakerConfig, CircuitBreaker
+from microservicios.common.client import CallTimeouts, ServiceClient, create_http_session
+from microservicios.common.errors import CircuitOpenError, ServiceUnavailableError
+from microservicios.common.logs import EventLogger
+from microservicios.common.retry import RetryPolicy
+
+
+class Behaviour:
+    """What the fake server does with each connection; counts the requests it saw."""
+
+    def __init__(self, mode: str, status: int = 200) -> None:
+        self.mode = mode
+        self.status = status
+        self.requests = 0
+
+
+async def handle(behaviour: Behaviour, reader, writer) -> None:  # noqa: ANN001
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if length:
+                await reader.readexactly(length)
+            behaviour.requests += 1
+            if behaviour.mode == "hang":
+                await asyncio.sleep(30)
+            if behaviour.mode == "drop":
+                writer.close()
+                return
+            body = b'{"ok":true}'
+            writer.write(
+                b"HTTP/1.1 %d X\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+                % (behaviour.status, len(body), body)
+            )
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+@contextlib.asynccontextmanager
+async def fake_server(behaviour: Behaviour):
+    server = await asyncio.start_server(
+        lambda r, w: handle(behaviour, r, w), host="127.0.0.1", port=0
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+
+
+def closed_port_url() -> str:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    return f"http://127.0.0.1:{port}"
+
+
+def make_client(base_url: str, session, records: list, threshold: int = 5) -> ServiceClient:  # noqa: ANN001
+    return ServiceClient(
+        caller="orders",
+        target="items",
+        base_url=base_url,
+        session=session,
+        secret="s3cret",
+        logger=EventLogger("orders", sinks=[records.append]),
+        breaker=CircuitBreaker("orders", "items", BreakerConfig(failure_threshold=threshold)),
+        policy=RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.002),
+        timeouts=CallTimeouts(connect=0.2, attempt=0.2, deadline=2.0),
+    )
+
+
+def outcomes(records: list) -> list[str]:
+    return [r["outcome"] for r in records if r["event"] == "http.call_failed"]
+
+
+def run(coroutine):  # noqa: ANN001, ANN201
+    return asyncio.run(coroutine)
+
+
+def test_refused_connection_is_not_sent_and_retried_even_for_post() -> None:
+    """Connection refused: nothing was sent, so even a POST is tried all 3 times."""
+
+    async def scenario() -> list:
+        records: list = []
+        async with create_http_session() as session:
+            client = make_client(closed_port_url(), session, records)
+            with pytest.raises(ServiceUnavailableError, match="no acepta conexiones"):
+                await client.request("POST", "/x", json={})
+        return records
+
+    assert outcomes(run(scenario())) == ["not_sent"] * 3
+
+
+def test_timeout_on_post_is_not_retried() -> None:
+    """A POST that got no answer may have been processed: it is sent exactly once."""
+
+    async def scenario() -> tuple[list, int]:
+        records: list = []
+        behaviour = Behaviour("hang")
+        async with fake_server(behaviour) as url, create_http_session() as session:
+            client = make_client(url, session, records)
+            with pytest.raises(ServiceUnavailableError, match="no respondió a tiempo"):
+                await client.request("POST", "/x", json={})
+        return records, behaviour.requests
+
+    records, seen = run(scenario())
+    assert outcomes(records) == ["timeout"]
+    assert seen == 1
+
+
+def test_timeout_on_get_is_retried() -> None:
+    """A GET is idempotent: after a timeout it is sent again, up to 3 attempts."""
+
+    async def scenario() -> int:
+        behaviour = Behaviour("hang")
+        async with fake_server(behaviour) as url, create_http_session() as session:
+            client = make_client(url, session, [])
+            with pytest.raises(ServiceUnavailableError):
+                await client.request("GET", "/x")
+        return behaviour.requests
+
+    assert run(scenario()) == 3
+
+
+def test_post_with_idempotency_key_is_retried_after_disconnect() -> None:
+    """A connection cut after sending is retried when the POST carries an Idempotency-Key."""
+
+    async def scenario() -> tuple[list, int]:
+        records: list = []
+        behaviour = Behaviour("drop")
+        async with fake_server(behaviour) as url, create_http_session() as session:
+            client = make_client(url, session, records)
+            with pytest.raises(ServiceUnavailableError, match="cortó la conexión"):
+                await client.request("POST", "/x", json={}, headers=[("Idempotency-Key", "k")])
+        return records, behaviour.requests
+
+    records, seen = run(scenario())
+    assert set(outcomes(records)) == {"disconnected"}
+    assert seen == 3
+
+
+def test_503_is_returned_after_retries_and_counts_as_failure() -> None:
+    """A 503 is retried for a GET, then returned as an answer; the breaker counts each one."""
+
+    async def scenario() -> tuple[int, int, dict]:
+        behaviour = Behaviour("answer", status=503)
+        async with fake_server(behaviour) as url, create_http_session() as session:
+            client = make_client(url, session, [], threshold=10)
+            response = await client.request("GET", "/x")
+            return response.status, behaviour.requests, client.breaker.snapshot()
+
+    status, seen, snapshot = run(scenario())
+    assert (status, seen) == (503, 3)
+    assert snapshot["consecutive_failures"] == 3
+
+
+@pytest.mark.parametrize("status", [404, 409, 422])
+def test_4xx_is_an_answer_not_a_failure(status: int) -> None:
+    """A 4xx comes back once, unretried, and the breaker records a success."""
+
+    async def scenario() -> tuple[int, int, dict]:
+        behaviour = Behaviour("answer", status=status)
+        async with fake_server(behaviour) as url, create_http_session() as session:
+            client = make_client(url, session, [], threshold=1)
+            response = await client.request("GET", "/x")
+            return response.status, behaviour.requests, client.breaker.snapshot()
+
+    got, seen, snapshot = run(scenario())
+    assert (got, seen) == (status, 1)
+    assert snapshot == {"state": "closed", "consecutive_failures": 0}
+
+
+def test_open_breaker_refuses_without_touching_the_network() -> None:
+    """Once open, a call raises CircuitOpenError with a Retry-After and sends nothing."""
+
+    async def scenario() -> tuple[int, int, float | None]:
+        behaviour = Behaviour("answer", status=503)
+        async with fake_server(behaviour) as url, create_http_session() as session:
+            client = make_client(url, session, [], threshold=2)
+            await client.request("GET", "/x")  # attempts 1-2 fail: circuit opens
+            before = behaviour.requests
+            with pytest.raises(CircuitOpenError) as refused:
+                await client.request("GET", "/x")
+            return before, behaviour.requests, refused.value.retry_after
+
+    before, after, retry_after = run(scenario())
+    assert before == 2  # the retry loop stopped as soon as the circuit opened
+    assert after == before
+    assert retry_after is not None and retry_after > 0
+
+
+def test_service_token_and_request_id_are_sent() -> None:
+    """Every outgoing call carries X-Service-Token and the current X-Request-ID."""
+    seen_heads: list[bytes] = []
+
+    async def scenario() -> None:
+        from microservicios.common.logs import request_id_var
+
+        async def capture(reader, writer) -> None:  # noqa: ANN001
+            seen_heads.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(capture, host="127.0.0.1", port=0)
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        request_id_var.set("req-42")
+        async with create_http_session() as session:
+            await make_client(url, session, []).request("GET", "/x")
+        server.close()
+
+    run(scenario())
+    head = seen_heads[0].lower()
+    assert b"x-service-token: s3cret" in head
+    assert b"x-request-id: req-42" in head
+
+
+def test_breaker_state_is_open_after_repeated_refusals() -> None:
+    """Refused connections count as failures and open the circuit."""
+
+    async def scenario() -> str:
+        async with create_http_session() as session:
+            client = make_client(closed_port_url(), session, [], threshold=3)
+            with pytest.raises(ServiceUnavailableError):
+                await client.request("GET", "/x")
+            return client.breaker.state
+
+    assert run(scenario()) == OPEN
