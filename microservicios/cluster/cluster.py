@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from microservicios.cluster.apps import APP_FACTORIES
 from microservicios.cluster.logbook import LogBook
 from microservicios.cluster.runner import START_TIMEOUT_S, ClusterError, ServiceRunner
+from microservicios.cluster.traces import Trace, build_trace
 from microservicios.common.errors import spanish_validation_errors
 from microservicios.common.faults import Faults
 from microservicios.common.logs import LogRecord
@@ -165,14 +166,31 @@ class Cluster:
         self,
         service: str | None = None,
         event: str | None = None,
+        trace_id: str | None = None,
         request_id: str | None = None,
         since: Any = None,
         **fields: Any,
     ) -> list[LogRecord]:
-        """Captured JSON log records of this cluster, filtered, oldest first."""
+        """Captured JSON log records of this cluster, filtered, oldest first.
+
+        `since` is a datetime or an ISO 8601 text; other keywords match record fields.
+        """
         return self.logbook.records(
-            service=service, event=event, request_id=request_id, since=since, **fields
+            service=service,
+            event=event,
+            trace_id=trace_id,
+            request_id=request_id,
+            since=since,
+            **fields,
         )
+
+    def trace(self, request_or_trace_id: str) -> Trace:
+        """The timeline of one request across services (a waterfall in a notebook)."""
+        return build_trace(self.logbook.records(), request_or_trace_id)
+
+    def breaker_transitions(self) -> list[dict[str, Any]]:
+        """Every circuit-breaker transition seen in this cluster, oldest first."""
+        return self.logbook.transitions()
 
     def __repr__(self) -> str:
         if not self._runners:

@@ -9,6 +9,7 @@ from typing import Any
 from microservicios.common.logs import LogRecord, StreamSink
 
 DEFAULT_CAPACITY = 20_000
+TRANSITIONS_CAPACITY = 5_000
 
 
 class LogBook:
@@ -16,14 +17,25 @@ class LogBook:
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY, echo: bool = False) -> None:
         self._records: deque[LogRecord] = deque(maxlen=capacity)
+        # Kept apart so that heavy traffic cannot push them out before they are plotted.
+        self._transitions: deque[LogRecord] = deque(maxlen=TRANSITIONS_CAPACITY)
         self._lock = threading.Lock()
         self._echo = StreamSink() if echo else None
 
     def __call__(self, record: LogRecord) -> None:
         with self._lock:
             self._records.append(record)
+            if record["event"].startswith("breaker."):
+                self._transitions.append(record)
         if self._echo is not None:
             self._echo(record)
+
+    def transitions(self) -> list[dict[str, Any]]:
+        """Breaker transitions: caller, target, from_state, to_state, at (epoch s), reason."""
+        with self._lock:
+            snapshot = list(self._transitions)
+        keys = ("caller", "target", "from_state", "to_state", "reason")
+        return [{**{k: r[k] for k in keys}, "at": r["at_epoch"]} for r in snapshot]
 
     def records(
         self,
@@ -31,6 +43,7 @@ class LogBook:
         service: str | None = None,
         event: str | None = None,
         request_id: str | None = None,
+        trace_id: str | None = None,
         since: datetime | str | None = None,
         **fields: Any,
     ) -> list[LogRecord]:
@@ -40,7 +53,13 @@ class LogBook:
         since_text = (
             since.isoformat(timespec="milliseconds") if isinstance(since, datetime) else since
         )
-        wanted = {"service": service, "event": event, "request_id": request_id, **fields}
+        wanted = {
+            "service": service,
+            "event": event,
+            "request_id": request_id,
+            "trace_id": trace_id,
+            **fields,
+        }
         wanted = {key: value for key, value in wanted.items() if value is not None}
         return [
             record

@@ -25,8 +25,10 @@ from microservicios.common.auth import SERVICE_TOKEN_HEADER
 from microservicios.common.breaker import OPEN, CircuitBreaker
 from microservicios.common.errors import CircuitOpenError, ServiceUnavailableError
 from microservicios.common.logs import EventLogger, request_id_var
+from microservicios.common.metrics import Metrics
 from microservicios.common.middleware import REQUEST_ID_HEADER
 from microservicios.common.retry import Outcome, RetryPolicy, is_idempotent, parse_retry_after
+from microservicios.common.tracing import TRACEPARENT_HEADER, SpanContext, current_span, server_span
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,12 @@ class CallTimeouts:
     connect: float = 0.25  # to open a connection
     attempt: float = 0.5  # for one attempt, answer included
     deadline: float = 1.5  # for the whole call, retries and waits included
+
+
+def _call_span() -> SpanContext:
+    """A child of the request being served, or a new trace for a call made outside one."""
+    parent = current_span.get()
+    return parent.child() if parent is not None else server_span(None)
 
 
 class AttemptFailedError(Exception):
@@ -83,6 +91,7 @@ class ServiceClient:
         session: aiohttp.ClientSession,
         secret: str,
         logger: EventLogger,
+        metrics: Metrics | None = None,
         breaker: CircuitBreaker,
         policy: RetryPolicy,
         timeouts: CallTimeouts,
@@ -96,6 +105,7 @@ class ServiceClient:
         self._session = session
         self._secret = secret
         self._logger = logger
+        self._metrics = metrics or Metrics(caller)
 
     def ensure_available(self) -> None:
         """Fail fast, before doing any work, if this dependency's circuit is open."""
@@ -125,9 +135,14 @@ class ServiceClient:
         while True:
             attempt += 1
             if not self.breaker.allow_request():
+                self._metrics.observe_call(self.target, "circuit_open")
                 raise CircuitOpenError(self.target, self.breaker.retry_after())
+            if attempt > 1:
+                self._metrics.observe_retry(self.target)
             budget = min(self.timeouts.attempt, deadline - loop.time())
-            response, failure = await self._attempt(method, url, json, body, outgoing, budget)
+            response, failure = await self._attempt(
+                method, url, json, body, outgoing, budget, attempt
+            )
             if failure is not None:
                 outcome, status, retry_after = failure.outcome, None, None
             else:
@@ -167,14 +182,17 @@ class ServiceClient:
         body: bytes | None,
         headers: CIMultiDict[str],
         budget: float,
+        attempt: int,
     ) -> tuple[UpstreamResponse | None, AttemptFailedError | None]:
-        """One attempt, reported to the breaker; returns (answer, None) or (None, failure)."""
-        started = time.perf_counter()
+        """One attempt, reported to the breaker, the log and the metrics."""
+        span = _call_span()
+        headers[TRACEPARENT_HEADER] = span.traceparent()
+        started_at, started = time.time(), time.perf_counter()
         try:
             response = await self._send(method, url, json, body, headers, max(budget, 0.001))
         except AttemptFailedError as failure:
             self.breaker.record_failure()
-            self._log_failure(failure, time.perf_counter() - started)
+            self._report(span, method, url, attempt, started_at, started, failure.outcome, None)
             return None, failure
         except BaseException:
             self.breaker.record_abandoned()  # cancelled: no verdict on the dependency
@@ -183,6 +201,7 @@ class ServiceClient:
             self.breaker.record_failure()
         else:
             self.breaker.record_success()
+        self._report(span, method, url, attempt, started_at, started, None, response.status)
         return response, None
 
     async def _send(
@@ -221,12 +240,35 @@ class ServiceClient:
                 Outcome.DISCONNECTED, "cortó la conexión sin responder"
             ) from exc
 
-    def _log_failure(self, failure: AttemptFailedError, seconds: float) -> None:
-        self._logger.warning(
-            "http.call_failed",
+    def _report(
+        self,
+        span: SpanContext,
+        method: str,
+        url: URL,
+        attempt: int,
+        started_at: float,
+        started: float,
+        failure: Outcome | None,
+        status: int | None,
+    ) -> None:
+        """One `http.call` event and metric per attempt: target, outcome, time, breaker."""
+        if failure is not None:
+            outcome = failure.value
+        else:
+            outcome = "error_5xx" if status >= 500 else "ok"
+        self._metrics.observe_call(self.target, outcome)
+        log = self._logger.info if outcome == "ok" else self._logger.warning
+        log(
+            "http.call",
             target=self.target,
-            outcome=failure.outcome.value,
-            reason=failure.reason,
-            duration_ms=round(seconds * 1000, 2),
+            method=method,
+            path=url.path,
+            attempt=attempt,
+            outcome=outcome,
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            started_at=started_at,
             breaker=self.breaker.state,
+            span_id=span.span_id,
+            parent_span_id=span.parent_span_id,
         )

@@ -13,6 +13,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from microservicios.common.tracing import current_span
+
 LogRecord = dict[str, Any]
 LogSink = Callable[[LogRecord], None]
 
@@ -48,12 +50,15 @@ class EventLogger:
     def log(self, level: str, event: str, **fields: Any) -> None:
         if LEVELS[level] < self.threshold:
             return
+        span = current_span.get()
         record: LogRecord = {
             "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "level": level,
             "service": self.service,
             "event": event,
             "request_id": request_id_var.get(),
+            "trace_id": span.trace_id if span else None,
+            "span_id": span.span_id if span else None,
             **fields,
         }
         for sink in self.sinks:

@@ -1,13 +1,22 @@
-"""ASGI middleware shared by every app: the `X-Request-ID` of each request."""
+"""The request middleware every app shares: ids, trace context, one log line and metrics.
+
+For each request it: reuses the caller's `X-Request-ID` or makes one (and returns it);
+continues the caller's W3C trace or starts one; times the request; and, when it ends,
+logs one `http.request` event and updates the request metrics. A pure ASGI middleware
+(not BaseHTTPMiddleware), because it sits on every request's path.
+"""
 
 import random
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microservicios.common.logs import request_id_var
+from microservicios.common.tracing import TRACEPARENT_HEADER, current_span, server_span
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_HEADER_KEY = REQUEST_ID_HEADER.lower().encode()
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
+_TRACEPARENT_KEY = TRACEPARENT_HEADER.encode()
 MAX_REQUEST_ID_LENGTH = 128
 
 
@@ -17,22 +26,30 @@ def new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
-def incoming_request_id(scope: Scope) -> str | None:
-    """The client's X-Request-ID if it sent a sane one (printable, not too long)."""
-    for key, value in scope.get("headers", ()):
-        if key == _HEADER_KEY:
-            text = value.decode("latin-1").strip()
-            if 0 < len(text) <= MAX_REQUEST_ID_LENGTH and text.isprintable():
-                return text
+def header(scope: Scope, key: bytes) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == key:
+            return value.decode("latin-1")
     return None
 
 
-class RequestIdMiddleware:
-    """Reuse the caller's request id or make one, expose it to logs, return it in the answer.
+def incoming_request_id(scope: Scope) -> str | None:
+    """The client's X-Request-ID if it sent a sane one (printable, not too long)."""
+    text = (header(scope, _REQUEST_ID_KEY) or "").strip()
+    if 0 < len(text) <= MAX_REQUEST_ID_LENGTH and text.isprintable():
+        return text
+    return None
 
-    A pure ASGI middleware (not BaseHTTPMiddleware) because it sits on every request's path.
-    """
 
+def route_label(scope: Scope) -> str:
+    """The route template ("/users/{user_id}"), never the raw path: metrics stay bounded."""
+    route = scope.get("route")
+    if route is not None and hasattr(route, "path"):
+        return route.path
+    return scope.get("route_label", "sin ruta")
+
+
+class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -41,17 +58,37 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = incoming_request_id(scope) or new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = request_id_var.set(request_id)
+        span = server_span(header(scope, _TRACEPARENT_KEY))
+        id_token = request_id_var.set(request_id)
+        span_token = current_span.set(span)
+        status = 500  # if the app raises before answering, the client gets a 500
+        started_at, started = time.time(), time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != _HEADER_KEY]
-                headers.append((_HEADER_KEY, request_id.encode("latin-1")))
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k != _REQUEST_ID_KEY]
+                headers.append((_REQUEST_ID_KEY, request_id.encode("latin-1")))
                 message["headers"] = headers
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            request_id_var.reset(token)
+            seconds = time.perf_counter() - started
+            state = scope["app"].state
+            route = route_label(scope)
+            state.logger.info(
+                "http.request",
+                method=scope["method"],
+                path=scope["path"],
+                route=route,
+                status=status,
+                duration_ms=round(seconds * 1000, 3),
+                started_at=started_at,
+                parent_span_id=span.parent_span_id,
+            )
+            state.metrics.observe_request(route, scope["method"], status, seconds)
+            current_span.reset(span_token)
+            request_id_var.reset(id_token)

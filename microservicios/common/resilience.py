@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from microservicios.common.breaker import BreakerConfig, BreakerTransition, CircuitBreaker
 from microservicios.common.client import CallTimeouts, ServiceClient
 from microservicios.common.logs import EventLogger
+from microservicios.common.metrics import Metrics
 from microservicios.common.retry import RetryPolicy
 from microservicios.common.settings import Settings
 
@@ -20,14 +21,21 @@ TRANSITION_EVENTS = {
 }
 
 
-def log_transitions(logger: EventLogger) -> Callable[[BreakerTransition], None]:
+def report_transitions(
+    logger: EventLogger, metrics: Metrics
+) -> Callable[[BreakerTransition], None]:
+    """Every breaker transition becomes a log event and a metric."""
+
     def on_transition(transition: BreakerTransition) -> None:
+        metrics.observe_breaker(transition.target, transition.to_state, transitioned=True)
         logger.warning(
             TRANSITION_EVENTS[transition.to_state],
             caller=transition.caller,
             target=transition.target,
             from_state=transition.from_state,
+            to_state=transition.to_state,
             at=transition.timestamp,
+            at_epoch=transition.at,
             reason=transition.reason,
         )
 
@@ -43,7 +51,7 @@ def build_breakers(
         reset_timeout=settings.breaker_reset_timeout,
         half_open_max_calls=settings.breaker_half_open_max_calls,
     )
-    hook = log_transitions(app.state.logger)
+    hook = report_transitions(app.state.logger, app.state.metrics)
     return {
         target: factory(app.state.service, target, config, on_transition=hook) for target in targets
     }
@@ -68,6 +76,7 @@ def build_clients(app: FastAPI, session: aiohttp.ClientSession) -> dict[str, Ser
             session=session,
             secret=settings.service_secret.get_secret_value(),
             logger=app.state.logger,
+            metrics=app.state.metrics,
             breaker=breaker,
             policy=RetryPolicy(
                 max_attempts=settings.retry_max_attempts,

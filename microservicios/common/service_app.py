@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +19,8 @@ from microservicios.common.errors import install_error_handlers
 from microservicios.common.faults import FaultInjector, FaultMiddleware
 from microservicios.common.faults import router as faults_router
 from microservicios.common.logs import EventLogger, LogSink
-from microservicios.common.middleware import RequestIdMiddleware
+from microservicios.common.metrics import Metrics
+from microservicios.common.middleware import RequestContextMiddleware
 from microservicios.common.resilience import (
     breakers_health,
     build_breakers,
@@ -56,6 +57,7 @@ def build_app(
     app.state.service = service
     app.state.settings = settings
     app.state.logger = EventLogger(service, settings.log_level, log_sinks)
+    app.state.metrics = Metrics(service)
     app.state.open_database = open_database
     app.state.dependencies = dependencies
     app.state.background = background
@@ -67,7 +69,7 @@ def build_app(
     for middleware in inner_middleware:
         app.add_middleware(middleware)
     app.add_middleware(FaultMiddleware)
-    app.add_middleware(RequestIdMiddleware)  # added last, so it runs first
+    app.add_middleware(RequestContextMiddleware)  # added last, so it runs first
     install_error_handlers(app)
     app.include_router(faults_router)
 
@@ -77,6 +79,13 @@ def build_app(
         for extra in request.app.state.health_extras:
             report.update(extra(request.app))
         return report
+
+    @app.get("/metrics", tags=["salud"], summary="Métricas en formato Prometheus")
+    async def metrics(request: Request) -> Response:
+        state = request.app.state
+        for target, breaker in state.breakers.items():
+            state.metrics.observe_breaker(target, breaker.state, transitioned=False)
+        return Response(state.metrics.render(), media_type=state.metrics.content_type)
 
     return app
 

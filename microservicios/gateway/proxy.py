@@ -17,6 +17,7 @@ from microservicios.common.client import ServiceClient
 from microservicios.common.errors import ServiceUnavailableError, service_unavailable_response
 from microservicios.common.middleware import REQUEST_ID_HEADER
 from microservicios.common.settings import BACKEND_NAMES
+from microservicios.common.tracing import TRACEPARENT_HEADER
 from microservicios.gateway.paths import has_internal_segment, upstream_path
 
 HOP_BY_HOP = frozenset(
@@ -38,6 +39,8 @@ NOT_FORWARDED_REQUEST = HOP_BY_HOP | {
     "content-length",
     SERVICE_TOKEN_HEADER.lower(),
     REQUEST_ID_HEADER.lower(),
+    TRACEPARENT_HEADER,
+    "tracestate",
 }
 NOT_FORWARDED_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server"}
 
@@ -90,6 +93,7 @@ class ProxyMiddleware:
                 return
             await self.app(scope, receive, send)
             return
+        scope["route_label"] = f"/{service}/*"
         path = upstream_path(service, scope["path"])
         if path is None:
             await NOT_FOUND(scope, receive, send)

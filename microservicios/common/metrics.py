@@ -1,0 +1,72 @@
+"""Prometheus metrics, one registry per app instance (several apps share one process)."""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+BREAKER_STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    """The metrics of one service; `render()` is what GET /metrics answers."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "http_requests_total",
+            "Peticiones atendidas, por ruta, método y código",
+            ["service", "route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Duración de las peticiones atendidas",
+            ["service", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.calls = Counter(
+            "http_client_calls_total",
+            "Intentos de llamada a otros servicios, por destino y resultado",
+            ["service", "target", "outcome"],
+            registry=self.registry,
+        )
+        self.retries = Counter(
+            "http_client_retries_total",
+            "Reintentos hacia otros servicios",
+            ["service", "target"],
+            registry=self.registry,
+        )
+        self.breaker_state = Gauge(
+            "circuit_breaker_state",
+            "Estado del circuit breaker: 0 cerrado, 1 semiabierto, 2 abierto",
+            ["service", "target"],
+            registry=self.registry,
+        )
+        self.breaker_transitions = Counter(
+            "circuit_breaker_transitions_total",
+            "Cambios de estado del circuit breaker",
+            ["service", "target", "to_state"],
+            registry=self.registry,
+        )
+        self.service = service
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(self.service, route, method, str(status)).inc()
+        self.latency.labels(self.service, route).observe(seconds)
+
+    def observe_call(self, target: str, outcome: str) -> None:
+        self.calls.labels(self.service, target, outcome).inc()
+
+    def observe_retry(self, target: str) -> None:
+        self.retries.labels(self.service, target).inc()
+
+    def observe_breaker(self, target: str, state: str, transitioned: bool) -> None:
+        self.breaker_state.labels(self.service, target).set(BREAKER_STATE_VALUES[state])
+        if transitioned:
+            self.breaker_transitions.labels(self.service, target, state).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

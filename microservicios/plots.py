@@ -1,0 +1,127 @@
+"""Pictures for the notebooks (matplotlib, installed with the `notebooks` extra).
+
+- `breaker_timeline(cluster)`: the state of each circuit breaker over time, with the
+  kill/revive/inject/heal moments marked.
+- `latency_timeline(samples)`: latency of a series of requests over time, coloured by status.
+
+Both return a matplotlib `Figure` built without pyplot (no global figure state): a notebook
+shows it, `fig.savefig("x.png")` saves it.
+"""
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+try:
+    from matplotlib.figure import Figure
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError('Los gráficos necesitan matplotlib: pip install -e ".[notebooks]"') from exc
+
+STATE_COLORS = {"closed": "#55a868", "half_open": "#f0a73a", "open": "#c44e52"}
+STATE_LABELS = {"closed": "cerrado", "half_open": "semiabierto", "open": "abierto"}
+MARK_LABELS = {"kill": "kill", "revive": "revive", "inject": "fallas", "heal": "heal"}
+
+
+def breaker_timeline(
+    cluster: Any = None,
+    *,
+    transitions: Iterable[Mapping[str, Any]] | None = None,
+    marks: Iterable[Mapping[str, Any]] | None = None,
+    until: float | None = None,
+) -> Figure:
+    """One lane per breaker (caller → target), coloured by state, from the transition history.
+
+    Pass a `Cluster`, or `transitions` (dicts with caller, target, from_state, to_state, at)
+    and optional `marks` (dicts with at, service, action).
+    """
+    transitions = list(transitions if transitions is not None else cluster.breaker_transitions())
+    marks = list(marks if marks is not None else (cluster.marks if cluster is not None else []))
+    until = until or time.time()
+    moments = [t["at"] for t in transitions] + [m["at"] for m in marks]
+    origin = min(moments) if moments else until
+
+    lanes: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for transition in sorted(transitions, key=lambda t: t["at"]):
+        lanes.setdefault((transition["caller"], transition["target"]), []).append(transition)
+
+    figure = Figure(figsize=(9, 1.2 + 0.6 * max(1, len(lanes))), layout="constrained")
+    axes = figure.subplots()
+    for row, (_lane, history) in enumerate(sorted(lanes.items())):
+        state, since = history[0]["from_state"], origin
+        for transition in history:
+            _segment(axes, row, since - origin, transition["at"] - origin, state)
+            state, since = transition["to_state"], transition["at"]
+        _segment(axes, row, since - origin, until - origin, state)
+    axes.set_yticks(range(len(lanes)), [f"{c} → {t}" for c, t in sorted(lanes)])
+    for mark in marks:
+        x = mark["at"] - origin
+        axes.axvline(x, color="#333", linestyle="--", linewidth=1)
+        label = f"{MARK_LABELS.get(mark['action'], mark['action'])} {mark['service']}"
+        axes.annotate(label, (x, len(lanes) - 0.5), rotation=90, va="top", ha="right", fontsize=8)
+    handles = [_patch(state) for state in STATE_COLORS]
+    axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    axes.set_xlabel("segundos desde el primer evento")
+    axes.set_title("Estado de los circuit breakers")
+    axes.set_ylim(-0.5, max(1, len(lanes)) - 0.5)
+    if not lanes:
+        axes.text(
+            0.5, 0.5, "Ningún breaker cambió de estado", ha="center", transform=axes.transAxes
+        )
+    return figure
+
+
+def latency_timeline(
+    samples: Iterable[Mapping[str, Any]],
+    *,
+    marks: Iterable[Mapping[str, Any]] = (),
+    title: str = "Latencia de cada petición",
+) -> Figure:
+    """Scatter of latency (ms) over time, coloured by status class.
+
+    `samples`: dicts with `at` (epoch seconds), `latency_ms` and `status` (int, or a text
+    such as "timeout" for requests that got no answer).
+    """
+    samples = list(samples)
+    marks = list(marks)
+    origin = min([s["at"] for s in samples] + [m["at"] for m in marks], default=0.0)
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for sample in samples:
+        groups.setdefault(_status_class(sample["status"]), []).append(sample)
+
+    figure = Figure(figsize=(9, 3.5), layout="constrained")
+    axes = figure.subplots()
+    colors = {"2xx": "#55a868", "4xx": "#4c72b0", "5xx": "#c44e52", "sin respuesta": "#333333"}
+    for name, group in sorted(groups.items()):
+        axes.scatter(
+            [s["at"] - origin for s in group],
+            [s["latency_ms"] for s in group],
+            s=12,
+            color=colors.get(name, "#888888"),
+            label=f"{name} ({len(group)})",
+        )
+    for mark in marks:
+        axes.axvline(mark["at"] - origin, color="#333", linestyle="--", linewidth=1)
+        label = f"{MARK_LABELS.get(mark['action'], mark['action'])} {mark['service']}"
+        axes.annotate(label, (mark["at"] - origin, 0), rotation=90, va="bottom", fontsize=8)
+    axes.set_xlabel("segundos")
+    axes.set_ylabel("latencia (ms)")
+    axes.set_title(title)
+    if groups:
+        axes.legend(fontsize=8)
+    return figure
+
+
+def _segment(axes: Any, row: int, start: float, end: float, state: str) -> None:
+    axes.barh(row, max(end - start, 0.0), left=start, height=0.6, color=STATE_COLORS[state])
+
+
+def _patch(state: str) -> Any:
+    from matplotlib.patches import Patch
+
+    return Patch(color=STATE_COLORS[state], label=STATE_LABELS[state])
+
+
+def _status_class(status: Any) -> str:
+    if isinstance(status, int):
+        return f"{status // 100}xx"
+    return "sin respuesta"
