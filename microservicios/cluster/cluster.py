@@ -40,6 +40,8 @@ def resolve_ports(ports: Ports) -> dict[str, int]:
 class Cluster:
     """Starts, stops, kills and revives the four apps; each owns its database and clients.
 
+    `fresh=True` deletes the data of earlier runs before the first start.
+
     >>> with Cluster(ports="auto", data_dir="data/demo") as cluster:
     ...     print(cluster.url("gateway"))
     """
@@ -52,10 +54,12 @@ class Cluster:
         host: str = "127.0.0.1",
         echo_logs: bool = False,
         settings: dict[str, Any] | None = None,
+        fresh: bool = False,
     ) -> None:
         self.host = host
         self.data_dir = Path(data_dir)
         self.logbook = LogBook(echo=echo_logs)
+        self.fresh = fresh
         self._overrides = dict(settings or {})
         self._requested_ports = resolve_ports(ports)
         self.settings: Settings | None = None
@@ -70,6 +74,9 @@ class Cluster:
         if self._runners and any(runner.running for runner in self._runners.values()):
             print("El cluster ya está en marcha:", ", ".join(self.urls().values()))
             return self
+        if self.fresh:
+            self.delete_data()
+            self.fresh = False  # only the first start: revive and restart keep the data
         self._runners = {
             name: ServiceRunner(name, self.host, port, self._factory_for(name))
             for name, port in self._requested_ports.items()
@@ -96,6 +103,14 @@ class Cluster:
             runner.release_port()
         for runner in self._runners.values():
             runner.join()
+
+    def delete_data(self) -> None:
+        """Delete this cluster's three SQLite databases (and their WAL files)."""
+        if any(runner.running for runner in self._runners.values()):
+            raise ClusterError("No se pueden borrar los datos con el cluster en marcha.")
+        for service in ("users", "items", "orders"):
+            for suffix in ("", "-wal", "-shm"):
+                (self.data_dir / f"{service}.db{suffix}").unlink(missing_ok=True)
 
     def kill(self, name: str) -> None:
         """Stop one service abruptly: requests in flight are cut, its port refuses connections."""
