@@ -8,32 +8,36 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from microservicios.cluster.apps import APP_FACTORIES
+from microservicios.cluster.apps import APP_FACTORIES, AppFactory
 from microservicios.cluster.logbook import LogBook
 from microservicios.cluster.runner import START_TIMEOUT_S, ClusterError, ServiceRunner
 from microservicios.cluster.traces import Trace, build_trace
 from microservicios.common.errors import spanish_validation_errors
 from microservicios.common.faults import Faults
 from microservicios.common.logs import LogRecord
+from microservicios.common.resilience import BreakerFactory
 from microservicios.common.settings import DEFAULT_PORTS, SERVICE_NAMES, Settings
 
 Ports = None | str | dict[str, int]
 
 
-def resolve_ports(ports: Ports) -> dict[str, int]:
-    """None → the classic ports; "auto" → free ports (0); a dict overrides some of them."""
+def resolve_ports(ports: Ports, names: tuple[str, ...] = SERVICE_NAMES) -> dict[str, int]:
+    """None → the classic ports; "auto" → free ports (0); a dict overrides some of them.
+
+    A service without a classic port (one added in lab 6) gets a free port.
+    """
+    classic = {name: DEFAULT_PORTS.get(name, 0) for name in names}
     if ports is None:
-        return dict(DEFAULT_PORTS)
+        return classic
     if ports == "auto":
-        return {name: 0 for name in SERVICE_NAMES}
+        return {name: 0 for name in names}
     if isinstance(ports, dict):
-        unknown = set(ports) - set(SERVICE_NAMES)
+        unknown = set(ports) - set(names)
         if unknown:
             raise ClusterError(
-                f"Servicios desconocidos en ports: {sorted(unknown)}. "
-                f"Válidos: {list(SERVICE_NAMES)}."
+                f"Servicios desconocidos en ports: {sorted(unknown)}. Válidos: {list(names)}."
             )
-        return {**DEFAULT_PORTS, **ports}
+        return {**classic, **ports}
     raise ClusterError("ports debe ser None, 'auto' o un diccionario {servicio: puerto}.")
 
 
@@ -55,13 +59,25 @@ class Cluster:
         echo_logs: bool = False,
         settings: dict[str, Any] | None = None,
         fresh: bool = False,
+        factories: dict[str, AppFactory] | None = None,
+        breaker_factory: BreakerFactory | None = None,
+        app_options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.host = host
         self.data_dir = Path(data_dir)
         self.logbook = LogBook(echo=echo_logs)
         self.fresh = fresh
         self._overrides = dict(settings or {})
-        self._requested_ports = resolve_ports(ports)
+        # Services in start order: the gateway last, once everything it routes to is up.
+        merged = {**APP_FACTORIES, **(factories or {})}
+        self._factories = {n: f for n, f in merged.items() if n != "gateway"}
+        self._factories["gateway"] = merged["gateway"]
+        self.names = tuple(self._factories)
+        self._app_options = {name: dict((app_options or {}).get(name, {})) for name in self.names}
+        if breaker_factory is not None:
+            for options in self._app_options.values():
+                options.setdefault("breaker_factory", breaker_factory)
+        self._requested_ports = resolve_ports(ports, self.names)
         self.settings: Settings | None = None
         self._runners: dict[str, ServiceRunner] = {}
         # kill/revive/inject/heal, with wall-clock times, to mark them on timelines.
@@ -84,12 +100,12 @@ class Cluster:
         try:
             ports = {name: runner.bind() for name, runner in self._runners.items()}
             self.settings = self._build_settings(ports)
-            for name in APP_FACTORIES:
+            for name in self.names:
                 self._runners[name].launch()
             deadline = time.monotonic() + START_TIMEOUT_S
-            for name in APP_FACTORIES:
+            for name in self.names:
                 self._runners[name].wait_started(deadline)
-            for name in APP_FACTORIES:
+            for name in self.names:
                 self._wait_healthy(name, deadline)
         except BaseException:
             self.stop()
@@ -108,7 +124,7 @@ class Cluster:
         """Delete this cluster's three SQLite databases (and their WAL files)."""
         if any(runner.running for runner in self._runners.values()):
             raise ClusterError("No se pueden borrar los datos con el cluster en marcha.")
-        for service in ("users", "items", "orders"):
+        for service in self.names:
             for suffix in ("", "-wal", "-shm"):
                 (self.data_dir / f"{service}.db{suffix}").unlink(missing_ok=True)
 
@@ -171,11 +187,11 @@ class Cluster:
         return f"http://{self.host}:{self._runner(name).port}"
 
     def urls(self) -> dict[str, str]:
-        return {name: self.url(name) for name in SERVICE_NAMES}
+        return {name: self.url(name) for name in self.names}
 
     def status(self) -> dict[str, bool]:
         """Which services are up right now."""
-        return {name: self._runner(name).running for name in SERVICE_NAMES}
+        return {name: self._runner(name).running for name in self.names}
 
     def logs(
         self,
@@ -241,19 +257,24 @@ class Cluster:
         return runner.app
 
     def _runner(self, name: str) -> ServiceRunner:
-        if name not in SERVICE_NAMES:
-            raise ClusterError(f"Servicio desconocido: '{name}'. Válidos: {list(SERVICE_NAMES)}.")
+        if name not in self.names:
+            raise ClusterError(f"Servicio desconocido: '{name}'. Válidos: {list(self.names)}.")
         if name not in self._runners:
             raise ClusterError("El cluster no está en marcha: llamá primero a start().")
         return self._runners[name]
 
     def _build_settings(self, ports: dict[str, int]) -> Settings:
-        urls = {f"{name}_service_url": f"http://{self.host}:{ports[name]}" for name in ports}
-        return Settings(**{**self._overrides, **urls, "data_dir": self.data_dir})
+        urls = {name: f"http://{self.host}:{port}" for name, port in ports.items()}
+        core = {f"{name}_service_url": urls[name] for name in SERVICE_NAMES}
+        extra = {name: url for name, url in urls.items() if name not in SERVICE_NAMES}
+        return Settings(
+            **{**self._overrides, **core, "extra_service_urls": extra, "data_dir": self.data_dir}
+        )
 
     def _factory_for(self, name: str):  # noqa: ANN202
         def build():  # noqa: ANN202
-            return APP_FACTORIES[name](self.settings, log_sinks=[self.logbook])
+            options = {"log_sinks": [self.logbook], **self._app_options[name]}
+            return self._factories[name](self.settings, **options)
 
         return build
 

@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from microservicios.common.breaker import CircuitBreaker
 from microservicios.common.client import CallTimeouts, create_http_session
 from microservicios.common.errors import install_error_handlers
 from microservicios.common.faults import FaultInjector, FaultMiddleware
@@ -22,6 +23,7 @@ from microservicios.common.logs import EventLogger, LogSink
 from microservicios.common.metrics import Metrics
 from microservicios.common.middleware import RequestContextMiddleware
 from microservicios.common.resilience import (
+    BreakerFactory,
     breakers_health,
     build_breakers,
     build_clients,
@@ -45,6 +47,8 @@ def build_app(
     inner_middleware: tuple[type, ...] = (),
     background: tuple[BackgroundTask, ...] = (),
     timeouts: CallTimeouts | None = None,
+    breaker_factory: BreakerFactory | None = None,
+    routers: tuple[APIRouter, ...] = (),
 ) -> FastAPI:
     """A FastAPI app with this project's conventions; routes are added by the caller.
 
@@ -52,6 +56,8 @@ def build_app(
     (`app.state.breakers`, kept for the app's life) and, at start-up, a `ServiceClient`
     (`app.state.clients`). `inner_middleware` runs inside the request-id
     middleware, before routing. Each `background` coroutine runs while the app is up.
+    Plug-in points for the labs: `breaker_factory` builds the circuit breakers (same
+    signature as `CircuitBreaker`), and `routers` are included before the service's own.
     """
     app = FastAPI(title=title, description=description, lifespan=_lifespan)
     app.state.service = service
@@ -62,7 +68,7 @@ def build_app(
     app.state.dependencies = dependencies
     app.state.background = background
     app.state.clients = {}
-    app.state.breakers = build_breakers(app, dependencies)
+    app.state.breakers = build_breakers(app, dependencies, breaker_factory or CircuitBreaker)
     app.state.call_timeouts = timeouts or call_timeouts(settings)
     app.state.health_extras = [breakers_health] if dependencies else []
     app.state.faults = FaultInjector()
@@ -72,6 +78,8 @@ def build_app(
     app.add_middleware(RequestContextMiddleware)  # added last, so it runs first
     install_error_handlers(app)
     app.include_router(faults_router)
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/health", tags=["salud"], summary="Estado del servicio")
     async def health(request: Request) -> dict[str, Any]:

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     users_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['users']}"
     items_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['items']}"
     orders_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['orders']}"
+    # More services behind the gateway (lab 6): {"notifications": "http://127.0.0.1:8004"}.
+    # As an environment variable, JSON: EXTRA_SERVICE_URLS='{"notifications": "http://..."}'
+    extra_service_urls: dict[str, str] = Field(default_factory=dict)
 
     data_dir: Path = Path("data")
     users_database_url: str | None = None
@@ -35,12 +38,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # Outgoing calls: small enough that a dead dependency is reported in well under a second.
-    http_connect_timeout: float = Field(default=0.25, gt=0)
-    http_attempt_timeout: float = Field(default=0.5, gt=0)
-    http_deadline: float = Field(default=1.0, gt=0)
+    http_connect_timeout: float = Field(default=1.0, gt=0)
+    http_attempt_timeout: float = Field(default=1.0, gt=0)
+    http_deadline: float = Field(default=2.0, gt=0)
     # The gateway waits longer than the services it calls wait for theirs: an outer timeout
     # shorter than the inner ones would give up on answers that are still on their way.
-    gateway_timeout: float = Field(default=3.0, gt=0)
+    gateway_timeout: float = Field(default=5.0, gt=0)
 
     retry_max_attempts: int = Field(default=3, ge=1, le=10)
     retry_base_delay: float = Field(default=0.05, ge=0)
@@ -58,11 +61,20 @@ class Settings(BaseSettings):
 
     def service_url(self, service: str) -> str:
         """Base URL (no trailing slash) where `service` listens."""
-        return getattr(self, f"{service}_service_url")
+        if service in SERVICE_NAMES:
+            return getattr(self, f"{service}_service_url")
+        if service in self.extra_service_urls:
+            return self.extra_service_urls[service].rstrip("/")
+        raise ValueError(f"Servicio desconocido: '{service}'.")
+
+    @property
+    def routed_services(self) -> tuple[str, ...]:
+        """The services the gateway forwards to, by the first segment of the path."""
+        return BACKEND_NAMES + tuple(self.extra_service_urls)
 
     def database_url(self, service: str) -> str:
         """SQLAlchemy URL of `service`'s own database: the override, or a file in data_dir."""
-        override = getattr(self, f"{service}_database_url")
+        override = getattr(self, f"{service}_database_url", None)
         return override or f"sqlite:///{(self.data_dir / f'{service}.db').as_posix()}"
 
     @property

@@ -3,19 +3,21 @@
 Run it alone with: uvicorn microservicios.gateway.main:create_app --factory --port 8080
 """
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from microservicios.common.client import CallTimeouts
-from microservicios.common.logs import LogSink
 from microservicios.common.service_app import build_app
-from microservicios.common.settings import BACKEND_NAMES, Settings
+from microservicios.common.settings import Settings
 from microservicios.gateway.proxy import ProxyMiddleware
 from microservicios.gateway.routes import router
 
 
-def create_app(
-    settings: Settings | None = None, *, log_sinks: list[LogSink] | None = None
-) -> FastAPI:
+def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
+    """One independent instance. `options` go to `build_app`: log_sinks, breaker_factory,
+    routers (the plug-in points used by the cluster and the labs)."""
+    settings = settings or Settings()
     app = build_app(
         service="gateway",
         title="API Gateway",
@@ -24,8 +26,8 @@ def create_app(
             "(mirá la documentación de cada servicio para sus rutas)."
         ),
         settings=settings,
-        dependencies=BACKEND_NAMES,
-        log_sinks=log_sinks,
+        dependencies=settings.routed_services,
+        **options,
         inner_middleware=(ProxyMiddleware,),
         timeouts=CallTimeouts(
             connect=settings.http_connect_timeout,

@@ -16,7 +16,6 @@ from microservicios.common.auth import SERVICE_TOKEN_HEADER, token_is_valid
 from microservicios.common.client import ServiceClient
 from microservicios.common.errors import ServiceUnavailableError, service_unavailable_response
 from microservicios.common.middleware import REQUEST_ID_HEADER
-from microservicios.common.settings import BACKEND_NAMES
 from microservicios.common.tracing import TRACEPARENT_HEADER
 from microservicios.gateway.paths import has_internal_segment, upstream_path
 
@@ -69,10 +68,10 @@ def filter_headers(headers: list[tuple[str, str]], drop: frozenset[str]) -> list
     ]
 
 
-def service_of(path: str) -> str | None:
+def service_of(path: str, services: tuple[str, ...]) -> str | None:
     """Which backend a path belongs to by its first segment (exact match: not "/usersX")."""
     first = path.split("/", 2)[1] if path.startswith("/") else ""
-    return first if first in BACKEND_NAMES else None
+    return first if first in services else None
 
 
 class ProxyMiddleware:
@@ -85,7 +84,7 @@ class ProxyMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        service = service_of(scope["path"])
+        service = service_of(scope["path"], scope["app"].state.dependencies)
         if service is None:
             if has_internal_segment(scope["path"]) and not _signed(scope):
                 # The gateway's own internal routes do not even exist for outsiders.

@@ -3,25 +3,26 @@
 Run it alone with: uvicorn microservicios.items.main:create_app --factory --port 8002
 """
 
+from typing import Any
+
 from fastapi import FastAPI
 
-from microservicios.common.logs import LogSink
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
 from microservicios.items.db import open_database
 from microservicios.items.routes import internal, router
 
 
-def create_app(
-    settings: Settings | None = None, *, log_sinks: list[LogSink] | None = None
-) -> FastAPI:
+def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
+    """One independent instance. `options` go to `build_app`: log_sinks, breaker_factory,
+    routers (the plug-in points used by the cluster and the labs)."""
     app = build_app(
         service="items",
         title="Items Service",
         description="Inventario de ítems con stock, y rutas internas para reservarlo y liberarlo.",
         settings=settings or Settings(),
         open_database=open_database,
-        log_sinks=log_sinks,
+        **options,
     )
     # The internal router goes first: "/items/internal/..." must not be read as an item id.
     app.include_router(internal)

@@ -4,10 +4,10 @@ Run it alone with: uvicorn microservicios.orders.main:create_app --factory --por
 """
 
 import asyncio
+from typing import Any
 
 from fastapi import FastAPI
 
-from microservicios.common.logs import LogSink
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
 from microservicios.orders.compensation import compensation_health, run_compensation
@@ -15,9 +15,9 @@ from microservicios.orders.db import open_database
 from microservicios.orders.routes import router
 
 
-def create_app(
-    settings: Settings | None = None, *, log_sinks: list[LogSink] | None = None
-) -> FastAPI:
+def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
+    """One independent instance. `options` go to `build_app`: log_sinks, breaker_factory,
+    routers (the plug-in points used by the cluster and the labs)."""
     app = build_app(
         service="orders",
         title="Orders Service",
@@ -25,7 +25,7 @@ def create_app(
         settings=settings or Settings(),
         open_database=open_database,
         dependencies=("users", "items"),
-        log_sinks=log_sinks,
+        **options,
         background=(run_compensation,),
     )
     app.state.compensation_wakeup = asyncio.Event()

@@ -85,7 +85,7 @@ def make_client(base_url: str, session, records: list, threshold: int = 5) -> Se
 
 
 def outcomes(records: list) -> list[str]:
-    return [r["outcome"] for r in records if r["event"] == "http.call_failed"]
+    return [r["outcome"] for r in records if r["event"] == "http.call" and r["outcome"] != "ok"]
 
 
 def run(coroutine):  # noqa: ANN001, ANN201
