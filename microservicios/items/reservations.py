@@ -28,12 +28,17 @@ class ReservationReleasedError(Exception):
 
 
 def reserve(session: Session, *, reservation_id: str, sku: str, qty: int) -> Reservation:
-    existing = session.get(Reservation, reservation_id)
-    if existing is not None:
-        return _check_repeat(session, existing, sku=sku, qty=qty)
+    """Take the stock and record the reservation in one transaction, or explain why not.
+
+    The common case goes first (a new id): a repeated id is noticed by the primary key,
+    which rolls the whole transaction back, stock included.
+    """
     item_id = crud.take_stock(session, sku=sku, qty=qty)
     if item_id is None:
         session.rollback()
+        existing = session.get(Reservation, reservation_id)
+        if existing is not None:  # a retry of a reservation that already took its stock
+            return _check_repeat(session, existing, sku=sku, qty=qty)
         if crud.find_item_id(session, sku=sku) is None:
             raise crud.ItemNotFoundError(sku)
         raise OutOfStockError(sku)
@@ -42,7 +47,8 @@ def reserve(session: Session, *, reservation_id: str, sku: str, qty: int) -> Res
     try:
         session.commit()
     except IntegrityError:
-        # The same id raced in on another request and won: undo ours, answer with theirs.
+        # This id was applied before (a retry, or a racing duplicate): undo ours, answer
+        # with the first one.
         session.rollback()
         return _check_repeat(session, session.get(Reservation, reservation_id), sku=sku, qty=qty)
     return reservation

@@ -1,0 +1,1 @@
+"""Lab exercises and their checker: `python -m microservicios.labs`."""

@@ -1,0 +1,183 @@
+"""`python -m microservicios.labs`: list, check, hint, reset and watch the labs.
+
+python -m microservicios.labs              lista los laboratorios y su estado
+python -m microservicios.labs check N      comprueba el laboratorio N
+python -m microservicios.labs hint N       muestra la próxima pista del laboratorio N
+python -m microservicios.labs reset N      vuelve el archivo del laboratorio N al original
+python -m microservicios.labs watch [N]    vuelve a comprobar cada vez que guardás
+python -m microservicios.labs verify       (autores) los iniciales fallan, las soluciones pasan
+"""
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from microservicios.labs.catalog import LABS, Lab, find_labs_dir, get_lab
+from microservicios.labs.checking import Report, run_checks
+from microservicios.labs.progress import Progress
+
+WATCH_INTERVAL_S = 0.5
+
+
+def print_report(lab: Lab, report: Report) -> None:
+    print(f"Laboratorio {lab.number} — {lab.title}")
+    for description in report.passed:
+        print(f"  ✔ {description}")
+    if report.failed is not None:
+        print(f"  ✘ {report.failed}")
+        for line in report.explanation.splitlines():
+            print(f"      {line}")
+        pending = report.total - len(report.passed)
+        print(f"\nTe faltan {pending} de {report.total} comprobaciones.")
+        print(f"¿Trabado? Pedí una pista: python -m microservicios.labs hint {lab.number}")
+    else:
+        print(f"\n¡Listo! Las {report.total} comprobaciones pasan.")
+
+
+def command_list(labs_dir: Path) -> int:
+    progress = Progress(labs_dir)
+    print(f"Laboratorios en {labs_dir}:\n")
+    for lab in LABS:
+        state = "hecho    " if lab.number in progress.done else "pendiente"
+        print(f"  {lab.number}. [{state}] {lab.title}  ({lab.slug}/{lab.filename})")
+    pending = [lab.number for lab in LABS if lab.number not in progress.done]
+    if pending:
+        print(f"\nSeguí con: python -m microservicios.labs check {pending[0]}")
+    else:
+        print("\n¡Terminaste todos los laboratorios!")
+    return 0
+
+
+def command_check(labs_dir: Path, lab: Lab, path: Path | None = None) -> int:
+    path = path or lab.student_file(labs_dir)
+    if not path.exists():
+        print(
+            f"No encuentro {path}. Si lo borraste: python -m microservicios.labs reset {lab.number}"
+        )
+        return 2
+    report = run_checks(lab.checks, path)
+    print_report(lab, report)
+    Progress(labs_dir).mark(lab.number, report.ok)
+    return 0 if report.ok else 1
+
+
+def command_hint(labs_dir: Path, lab: Lab) -> int:
+    index = Progress(labs_dir).next_hint(lab.number, len(lab.hints))
+    print(f"Pista {index + 1} de {len(lab.hints)} (laboratorio {lab.number}):\n")
+    print(lab.hints[index])
+    return 0
+
+
+def command_reset(labs_dir: Path, lab: Lab, assume_yes: bool) -> int:
+    target = lab.student_file(labs_dir)
+    if not assume_yes:
+        answer = input(f"Esto borra tus cambios en {target}. ¿Seguro? [s/N] ").strip().lower()
+        if answer not in ("s", "si", "sí"):
+            print("No se tocó nada.")
+            return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(lab.starter_file(), target)
+    Progress(labs_dir).reset(lab.number)
+    print(f"Listo: {target} volvió a su versión inicial.")
+    return 0
+
+
+def command_watch(labs_dir: Path, lab: Lab | None, max_checks: int | None = None) -> int:
+    progress = Progress(labs_dir)
+    lab = lab or next((lab for lab in LABS if lab.number not in progress.done), LABS[-1])
+    path = lab.student_file(labs_dir)
+    print(f"Mirando {path} (Ctrl-C para salir). Guardá el archivo para volver a comprobar.\n")
+    last_seen, checks = None, 0
+    try:
+        while max_checks is None or checks < max_checks:
+            stamp = path.stat().st_mtime_ns if path.exists() else None
+            if stamp != last_seen:
+                last_seen, checks = stamp, checks + 1
+                command_check(labs_dir, lab)
+                print("\n— esperando cambios —\n", flush=True)
+            time.sleep(WATCH_INTERVAL_S)
+    except KeyboardInterrupt:
+        print("\nHasta luego.")
+    return 0
+
+
+def command_verify(labs_dir: Path) -> int:
+    """Every starter must fail its checks and every solution must pass them."""
+    problems = []
+    for lab in LABS:
+        starter = run_checks(lab.checks, lab.starter_file())
+        solution = run_checks(lab.checks, lab.solution_file(labs_dir))
+        print(
+            f"Lab {lab.number}: inicial {'falla' if not starter.ok else 'PASA (mal)'} "
+            f"en «{starter.failed}»; solución {'pasa' if solution.ok else 'FALLA (mal)'}"
+        )
+        if starter.ok:
+            problems.append(f"lab {lab.number}: el archivo inicial pasa todas las comprobaciones")
+        if not solution.ok:
+            problems.append(
+                f"lab {lab.number}: la solución falla en «{solution.failed}»: {solution.explanation}"
+            )
+    for problem in problems:
+        print(f"ERROR {problem}")
+    print("verify: todo en orden." if not problems else f"verify: {len(problems)} problemas.")
+    return 0 if not problems else 1
+
+
+class SpanishHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001, ANN201
+        return super().add_usage(usage, actions, groups, prefix or "uso: ")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m microservicios.labs",
+        description=__doc__,
+        formatter_class=SpanishHelpFormatter,
+        add_help=False,
+    )
+    parser._optionals.title = "opciones"
+    parser._positionals.title = "comandos"
+    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+    parser.add_argument("--labs-dir", type=Path, help="carpeta labs/ (por defecto ./labs)")
+    commands = parser.add_subparsers(dest="command", metavar="COMANDO")
+    commands.add_parser("list", help="lista los laboratorios")
+    for name, text in (("check", "comprueba"), ("hint", "pista para")):
+        sub = commands.add_parser(name, help=f"{text} el laboratorio N")
+        sub.add_argument("number", type=int, metavar="N")
+    check = commands.choices["check"]
+    check.add_argument("--file", type=Path, help="comprobar otro archivo en vez del tuyo")
+    reset = commands.add_parser("reset", help="vuelve el laboratorio N al archivo inicial")
+    reset.add_argument("number", type=int, metavar="N")
+    reset.add_argument("--yes", action="store_true", help="no preguntar")
+    watch = commands.add_parser("watch", help="comprueba de nuevo al guardar")
+    watch.add_argument("number", type=int, nargs="?", metavar="N")
+    commands.add_parser("verify", help="(autores) iniciales fallan, soluciones pasan")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    labs_dir = args.labs_dir or find_labs_dir()
+    number = getattr(args, "number", None)
+    try:
+        lab = get_lab(number) if number is not None else None
+    except KeyError:
+        print(f"No existe el laboratorio {number}: son del 1 al {len(LABS)}.")
+        return 2
+    if args.command in (None, "list"):
+        return command_list(labs_dir)
+    if args.command == "check":
+        return command_check(labs_dir, lab, args.file)
+    if args.command == "hint":
+        return command_hint(labs_dir, lab)
+    if args.command == "reset":
+        return command_reset(labs_dir, lab, args.yes)
+    if args.command == "watch":
+        return command_watch(labs_dir, lab)
+    return command_verify(labs_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

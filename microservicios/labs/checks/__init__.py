@@ -1,0 +1,1 @@
+"""One module per lab: `CHECKS` (in order) and `HINTS` (from gentle to explicit)."""

@@ -1,0 +1,107 @@
+"""Lab 1: GET /users/search?email= in the users service, seen through the gateway."""
+
+from types import ModuleType
+
+from fastapi import APIRouter
+
+from microservicios.labs.checking import Check, expect
+from microservicios.labs.checks.support import client, throwaway_cluster
+
+
+def _cluster(module: ModuleType):  # noqa: ANN202
+    return throwaway_cluster(app_options={"users": {"routers": (module.router,)}})
+
+
+def has_router(module: ModuleType) -> None:
+    router = getattr(module, "router", None)
+    expect(isinstance(router, APIRouter), "Tu archivo tiene que definir `router = APIRouter(...)`.")
+    expect(router.prefix == "/users", "El router tiene que tener prefix='/users'.")
+
+
+def finds_user_via_gateway(module: ModuleType) -> None:
+    with _cluster(module) as cluster, client(cluster.url("gateway")) as http:
+        user = http.post("/users/", json={"name": "Ana", "email": "ana@example.com"}).json()
+        answer = http.get("/users/search", params={"email": "ana@example.com"})
+        expect(
+            answer.status_code == 200,
+            f"GET /users/search?email=ana@example.com respondió {answer.status_code}: "
+            f"{answer.text[:200]}. Tiene que responder 200 con el usuario.",
+        )
+        expect(answer.json() == user, f"Esperaba {user} y llegó {answer.json()}.")
+
+
+def ignores_case(module: ModuleType) -> None:
+    with _cluster(module) as cluster, client(cluster.url("gateway")) as http:
+        http.post("/users/", json={"name": "Ana", "email": "ana@example.com"})
+        answer = http.get("/users/search", params={"email": "ANA@Example.COM"})
+        expect(
+            answer.status_code == 200,
+            "Buscar 'ANA@Example.COM' no encontró a 'ana@example.com'. Los emails se guardan "
+            "en minúsculas: pasá a minúsculas el que llega antes de buscar.",
+        )
+
+
+def unknown_is_404(module: ModuleType) -> None:
+    with _cluster(module) as cluster, client(cluster.url("gateway")) as http:
+        answer = http.get("/users/search", params={"email": "nadie@example.com"})
+        expect(
+            answer.status_code == 404,
+            f"Un email que no existe respondió {answer.status_code}; tiene que ser 404.",
+        )
+        detail = answer.json().get("detail", "")
+        expect(
+            isinstance(detail, str) and detail and "Not Found" not in detail,
+            "El 404 tiene que traer un `detail` en castellano, por ejemplo "
+            "'No hay ningún usuario con ese email.'",
+        )
+
+
+def missing_email_is_422(module: ModuleType) -> None:
+    with _cluster(module) as cluster, client(cluster.url("gateway")) as http:
+        answer = http.get("/users/search")
+        expect(answer.status_code == 422, f"Sin ?email= respondió {answer.status_code}, no 422.")
+
+
+def other_routes_still_work(module: ModuleType) -> None:
+    with _cluster(module) as cluster, client(cluster.url("gateway")) as http:
+        user = http.post("/users/", json={"name": "Ana", "email": "ana@example.com"}).json()
+        expect(
+            http.get(f"/users/{user['id']}").status_code == 200, "GET /users/{id} dejó de andar."
+        )
+        expect(http.get("/users/").status_code == 200, "GET /users/ dejó de andar.")
+
+
+def same_answer_directly(module: ModuleType) -> None:
+    with _cluster(module) as cluster:
+        with client(cluster.url("gateway")) as http:
+            http.post("/users/", json={"name": "Ana", "email": "ana@example.com"})
+            via_gateway = http.get("/users/search", params={"email": "ana@example.com"})
+        with client(cluster.url("users")) as http:
+            direct = http.get("/users/search", params={"email": "ana@example.com"})
+        expect(
+            (direct.status_code, direct.json()) == (via_gateway.status_code, via_gateway.json()),
+            "Directo en el servicio users y a través del gateway tienen que responder lo mismo.",
+        )
+
+
+CHECKS = [
+    Check("el archivo define `router` con prefijo /users", has_router),
+    Check(
+        "GET /users/search?email=… devuelve el usuario a través del gateway", finds_user_via_gateway
+    ),
+    Check("la búsqueda no distingue mayúsculas de minúsculas", ignores_case),
+    Check("un email desconocido da 404 con un mensaje en castellano", unknown_is_404),
+    Check("sin el parámetro email la respuesta es 422", missing_email_is_422),
+    Check("GET /users/ y GET /users/{id} siguen funcionando", other_routes_still_work),
+    Check("directo en users y vía gateway responden lo mismo", same_answer_directly),
+]
+
+HINTS = [
+    "Mirá cómo está hecho GET /users/{user_id} en microservicios/users/routes.py y "
+    "microservicios/users/crud.py: tu ruta es parecida, pero busca por email.",
+    "Para buscar por una columna que no es la clave: "
+    "session.scalar(select(User).where(User.email == email)) devuelve el usuario o None.",
+    "Los emails se guardan en minúsculas (mirá users/schemas.py): usá email.lower(). "
+    "Si el resultado es None: raise HTTPException(status_code=404, detail='No hay ningún "
+    "usuario con ese email.')",
+]

@@ -1,0 +1,193 @@
+"""Lab 3: the breaker's state machine on a fake clock, then inside a live orders service."""
+
+import time
+from types import ModuleType
+
+from microservicios.common.breaker import BreakerConfig
+from microservicios.labs.checking import Check, expect
+from microservicios.labs.checks.support import client, throwaway_cluster
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _breaker(module: ModuleType, threshold: int = 3, reset: float = 5.0, probes: int = 1):  # noqa: ANN202
+    clock = FakeClock()
+    config = BreakerConfig(
+        failure_threshold=threshold, reset_timeout=reset, half_open_max_calls=probes
+    )
+    seen: list = []
+    breaker = module.CircuitBreaker(
+        "orders", "items", config, clock=clock, wall_clock=clock, on_transition=seen.append
+    )
+    return breaker, clock, seen
+
+
+def _fail(breaker, times: int) -> None:  # noqa: ANN001
+    for _ in range(times):
+        if breaker.allow_request():
+            breaker.record_failure()
+
+
+def starts_closed(module: ModuleType) -> None:
+    breaker, _, _ = _breaker(module)
+    expect(
+        breaker.state == "closed",
+        f"Un breaker nuevo tiene que estar 'closed', no '{breaker.state}'.",
+    )
+    expect(breaker.allow_request(), "Cerrado, allow_request() tiene que dar True.")
+
+
+def opens_after_threshold(module: ModuleType) -> None:
+    breaker, _, _ = _breaker(module, threshold=3)
+    _fail(breaker, 2)
+    expect(breaker.state == "closed", "Con 2 fallos (umbral 3) todavía tiene que estar 'closed'.")
+    _fail(breaker, 1)
+    expect(
+        breaker.state == "open",
+        f"Al tercer fallo seguido tiene que abrirse; está '{breaker.state}'.",
+    )
+
+
+def success_resets_count(module: ModuleType) -> None:
+    breaker, _, _ = _breaker(module, threshold=3)
+    _fail(breaker, 2)
+    breaker.allow_request()
+    breaker.record_success()
+    _fail(breaker, 2)
+    expect(
+        breaker.state == "closed",
+        "Los fallos cuentan SEGUIDOS: un éxito en el medio reinicia la cuenta.",
+    )
+
+
+def open_refuses(module: ModuleType) -> None:
+    breaker, clock, _ = _breaker(module, threshold=1, reset=5.0)
+    _fail(breaker, 1)
+    clock.now += 4.9
+    expect(
+        not breaker.allow_request(),
+        "Abierto y antes de reset_timeout, allow_request() tiene que dar False.",
+    )
+
+
+def half_open_after_cool_down(module: ModuleType) -> None:
+    breaker, clock, _ = _breaker(module, threshold=1, reset=5.0)
+    _fail(breaker, 1)
+    clock.now += 5.0
+    expect(
+        breaker.state == "half_open",
+        f"Pasados reset_timeout segundos tiene que estar 'half_open'; está '{breaker.state}'.",
+    )
+    expect(breaker.allow_request(), "En half_open la primera llamada de prueba tiene que pasar.")
+    expect(
+        not breaker.allow_request(),
+        "Con half_open_max_calls=1, una segunda prueba simultánea no pasa.",
+    )
+
+
+def probe_success_closes(module: ModuleType) -> None:
+    breaker, clock, _ = _breaker(module, threshold=1, reset=5.0)
+    _fail(breaker, 1)
+    clock.now += 5.0
+    breaker.allow_request()
+    breaker.record_success()
+    expect(breaker.state == "closed", "Si la prueba sale bien, el circuito se cierra.")
+    expect(breaker.allow_request(), "Cerrado de nuevo, las llamadas pasan.")
+
+
+def probe_failure_reopens(module: ModuleType) -> None:
+    breaker, clock, _ = _breaker(module, threshold=1, reset=5.0)
+    _fail(breaker, 1)
+    clock.now += 5.0
+    breaker.allow_request()
+    breaker.record_failure()
+    expect(breaker.state == "open", "Si la prueba falla, vuelve a 'open'.")
+    clock.now += 4.0
+    expect(
+        not breaker.allow_request(),
+        "…y espera OTRO reset_timeout completo (anotá la nueva hora de apertura).",
+    )
+
+
+def reports_transitions(module: ModuleType) -> None:
+    breaker, clock, seen = _breaker(module, threshold=1, reset=1.0)
+    _fail(breaker, 1)
+    clock.now += 1.0
+    breaker.allow_request()
+    breaker.record_success()
+    moves = [(t.from_state, t.to_state) for t in seen]
+    expect(
+        moves == [("closed", "open"), ("open", "half_open"), ("half_open", "closed")],
+        f"Los cambios de estado avisados fueron {moves}: usá self._move_to(...) en cada cambio.",
+    )
+
+
+def works_in_live_cluster(module: ModuleType) -> None:
+    settings = {"breaker_failure_threshold": 3, "breaker_reset_timeout": 0.5}
+    with throwaway_cluster(breaker_factory=module.CircuitBreaker, settings=settings) as cluster:
+        with client(cluster.url("gateway")) as http:
+            user = http.post("/users/", json={"name": "Ana", "email": "ana@example.com"}).json()
+            http.post("/items/", json={"name": "Taza", "sku": "TAZA", "stock": 10})
+        order = {"user_id": user["id"], "item_sku": "TAZA", "qty": 1}
+        with client(cluster.url("orders")) as http:
+
+            def state() -> str:
+                return http.get("/health").json()["breakers"]["items"]["state"]
+
+            expect(
+                http.post("/orders/", json=order).status_code == 201,
+                "Con todo arriba, la orden tiene que salir.",
+            )
+            cluster.kill("items")
+            for _ in range(3):
+                http.post("/orders/", json=order)
+            expect(
+                state() == "open",
+                f"Con items caído, tu breaker en orders tiene que abrirse; está '{state()}'.",
+            )
+            refused = http.post("/orders/", json=order)
+            expect(
+                refused.status_code == 503 and "Retry-After" in refused.headers,
+                "Abierto, orders tiene que responder 503 con Retry-After enseguida.",
+            )
+            cluster.revive("items")
+            deadline = time.monotonic() + 10
+            while state() != "closed" and time.monotonic() < deadline:
+                time.sleep(0.2)
+                http.post("/orders/", json=order)
+            expect(
+                state() == "closed",
+                "Con items de vuelta, tras la espera y una prueba exitosa, tiene que cerrarse.",
+            )
+
+
+CHECKS = [
+    Check("empieza cerrado y deja pasar", starts_closed),
+    Check("se abre con failure_threshold fallos seguidos", opens_after_threshold),
+    Check("un éxito reinicia la cuenta de fallos", success_resets_count),
+    Check("abierto, rechaza hasta que pasa reset_timeout", open_refuses),
+    Check("pasada la espera, half_open deja pasar una sola prueba", half_open_after_cool_down),
+    Check("una prueba exitosa cierra el circuito", probe_success_closes),
+    Check("una prueba fallida lo reabre por otra espera completa", probe_failure_reopens),
+    Check("cada cambio de estado se avisa con _move_to", reports_transitions),
+    Check(
+        "enchufado en un cluster real: se abre al matar items y se cierra al revivirlo",
+        works_in_live_cluster,
+    ),
+]
+
+HINTS = [
+    "Dibujá los tres estados y las flechas entre ellos antes de escribir código. Cada flecha "
+    "es un `self._move_to(NUEVO, 'motivo')`.",
+    "La transición open → half_open no la dispara una llamada sino el paso del tiempo: "
+    "revisala en la propiedad `state` comparando self._clock() con _opened_at + reset_timeout.",
+    "allow_request(): usá self.state (no self._state) para que la espera venza. En half_open, "
+    "dejá pasar si _probes_in_flight < config.half_open_max_calls, y sumá 1. La versión del "
+    "proyecto está en microservicios/common/breaker.py.",
+]

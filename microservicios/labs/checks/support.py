@@ -1,0 +1,23 @@
+"""Helpers shared by the checks: a throwaway cluster and an HTTP client for it."""
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from microservicios.cluster import Cluster
+
+
+@contextlib.contextmanager
+def throwaway_cluster(**options: Any) -> Iterator[Cluster]:
+    """A cluster on free ports with its own temporary data, stopped and deleted at the end."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        cluster = Cluster(ports="auto", data_dir=data_dir, **options)
+        with cluster:
+            yield cluster
+
+
+def client(base_url: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, timeout=10.0)
