@@ -14,6 +14,7 @@ Any HTTP answer is returned; a call that got none raises `ServiceUnavailableErro
 import asyncio
 import json as jsonlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,7 @@ class ServiceClient:
         breaker: CircuitBreaker,
         policy: RetryPolicy,
         timeouts: CallTimeouts,
+        is_failure: Callable[[int], bool] = lambda status: status >= 500,
     ) -> None:
         self.caller = caller
         self.target = target
@@ -102,6 +104,7 @@ class ServiceClient:
         self.breaker = breaker
         self.policy = policy
         self.timeouts = timeouts
+        self.is_failure = is_failure
         self._session = session
         self._secret = secret
         self._logger = logger
@@ -197,7 +200,7 @@ class ServiceClient:
         except BaseException:
             self.breaker.record_abandoned()  # cancelled: no verdict on the dependency
             raise
-        if response.status >= 500:
+        if self.is_failure(response.status):
             self.breaker.record_failure()
         else:
             self.breaker.record_success()
@@ -255,7 +258,7 @@ class ServiceClient:
         if failure is not None:
             outcome = failure.value
         else:
-            outcome = "error_5xx" if status >= 500 else "ok"
+            outcome = "error_5xx" if status >= 500 else "ok"  # for logs and metrics only
         self._metrics.observe_call(self.target, outcome)
         log = self._logger.info if outcome == "ok" else self._logger.warning
         log(

@@ -85,9 +85,15 @@ def build_clients(app: FastAPI, session: aiohttp.ClientSession) -> dict[str, Ser
                 retry_after_cap=settings.retry_after_cap,
             ),
             timeouts=timeouts,
+            is_failure=app.state.is_failure,
         )
         for target, breaker in app.state.breakers.items()
     }
+
+
+def server_error(status: int) -> bool:
+    """For a service calling its dependencies: any 5xx answer counts against the target."""
+    return status >= 500
 
 
 def breakers_health(app: FastAPI) -> dict:

@@ -28,6 +28,7 @@ from microservicios.common.resilience import (
     build_breakers,
     build_clients,
     call_timeouts,
+    server_error,
 )
 from microservicios.common.settings import Settings
 
@@ -49,6 +50,7 @@ def build_app(
     timeouts: CallTimeouts | None = None,
     breaker_factory: BreakerFactory | None = None,
     routers: tuple[APIRouter, ...] = (),
+    is_failure: Callable[[int], bool] = server_error,
 ) -> FastAPI:
     """A FastAPI app with this project's conventions; routes are added by the caller.
 
@@ -70,6 +72,7 @@ def build_app(
     app.state.clients = {}
     app.state.breakers = build_breakers(app, dependencies, breaker_factory or CircuitBreaker)
     app.state.call_timeouts = timeouts or call_timeouts(settings)
+    app.state.is_failure = is_failure
     app.state.health_extras = [breakers_health] if dependencies else []
     app.state.faults = FaultInjector()
     for middleware in inner_middleware:

@@ -14,6 +14,16 @@ from microservicios.gateway.proxy import ProxyMiddleware
 from microservicios.gateway.routes import router
 
 
+def upstream_failed(status: int) -> bool:
+    """What counts against a service in the gateway's breakers.
+
+    A 503 comes from a service that is up and answering that one of *its* dependencies is
+    unavailable (it has its own breaker for that). Counting it here would shut every route
+    of that service, GET /orders/ included, because items is down.
+    """
+    return status >= 500 and status != 503
+
+
 def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     """One independent instance. `options` go to `build_app`: log_sinks, breaker_factory,
     routers (the plug-in points used by the cluster and the labs)."""
@@ -29,6 +39,7 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
         dependencies=settings.routed_services,
         **options,
         inner_middleware=(ProxyMiddleware,),
+        is_failure=upstream_failed,
         timeouts=CallTimeouts(
             connect=settings.http_connect_timeout,
             attempt=settings.gateway_timeout,

@@ -117,7 +117,8 @@ def command_verify(labs_dir: Path) -> int:
             problems.append(f"lab {lab.number}: el archivo inicial pasa todas las comprobaciones")
         if not solution.ok:
             problems.append(
-                f"lab {lab.number}: la solución falla en «{solution.failed}»: {solution.explanation}"
+                f"lab {lab.number}: la solución falla en «{solution.failed}»: "
+                f"{solution.explanation}"
             )
     for problem in problems:
         print(f"ERROR {problem}")

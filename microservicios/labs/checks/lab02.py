@@ -111,7 +111,7 @@ def waits_grow(module: ModuleType) -> None:
     caps = [min(1.0, 0.1 * 2**n) for n in range(len(sleeps))]
     expect(
         all(0 <= wait <= cap + 1e-9 for wait, cap in zip(sleeps, caps, strict=True)),
-        f"Las esperas {['%.3f' % s for s in sleeps]} no respetan el backoff exponencial "
+        f"Las esperas {[round(s, 3) for s in sleeps]} no respetan el backoff exponencial "
         f"(techos {caps}). ¿Le pasás a backoff el número de intento correcto?",
     )
 

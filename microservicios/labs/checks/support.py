@@ -21,3 +21,21 @@ def throwaway_cluster(**options: Any) -> Iterator[Cluster]:
 
 def client(base_url: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, timeout=10.0)
+
+
+@contextlib.contextmanager
+def served(app_factory: Any) -> Iterator[str]:
+    """Serve one app (built by `app_factory()`) with uvicorn on a free port; yields its URL."""
+    import time
+
+    from microservicios.cluster.runner import START_TIMEOUT_S, ServiceRunner
+
+    runner = ServiceRunner("lab", "127.0.0.1", 0, app_factory)
+    runner.bind()
+    runner.launch()
+    try:
+        runner.wait_started(time.monotonic() + START_TIMEOUT_S)
+        yield f"http://127.0.0.1:{runner.port}"
+    finally:
+        runner.request_stop()
+        runner.join()

@@ -1,0 +1,174 @@
+"""Lab 5: the compensating release of a saga, with fakes and against a real items service."""
+
+import asyncio
+import time
+import uuid
+from types import ModuleType
+
+import httpx
+
+from microservicios.labs.checking import Check, expect
+from microservicios.labs.checks.support import client, throwaway_cluster
+from microservicios.labs.saga_errors import NoStockError, StoreError, UnavailableError
+
+
+class Saga:
+    """Fake steps that record what was called; each can be told to fail."""
+
+    def __init__(self, reserve_error=None, store_error=None, release_error=None) -> None:  # noqa: ANN001
+        self.calls: list[str] = []
+        self.errors = {"reserve": reserve_error, "store": store_error, "release": release_error}
+
+    def step(self, name: str, result=None):  # noqa: ANN001, ANN202
+        async def run():  # noqa: ANN202
+            self.calls.append(name)
+            if self.errors[name] is not None:
+                raise self.errors[name]
+            return result
+
+        return run
+
+    def place(self, module: ModuleType):  # noqa: ANN202
+        return asyncio.run(
+            module.place_order(
+                reserve=self.step("reserve"),
+                release=self.step("release"),
+                store=self.step("store", {"id": 1, "status": "CREATED"}),
+            )
+        )
+
+
+def _raises(module: ModuleType, saga: Saga, error: type) -> None:
+    try:
+        saga.place(module)
+    except error:
+        return
+    except Exception as exc:  # noqa: BLE001
+        expect(False, f"Esperaba que se propagara {error.__name__} y llegó {type(exc).__name__}.")
+    expect(False, f"Esperaba que se propagara {error.__name__}, pero place_order no lanzó nada.")
+
+
+def happy_path(module: ModuleType) -> None:
+    saga = Saga()
+    order = saga.place(module)
+    expect(
+        order == {"id": 1, "status": "CREATED"},
+        "Si todo sale bien, devolvé la orden que da store().",
+    )
+    expect(saga.calls == ["reserve", "store"], f"Llamadas: {saga.calls}; esperaba reserve y store.")
+
+
+def no_stock_stores_nothing(module: ModuleType) -> None:
+    saga = Saga(reserve_error=NoStockError())
+    _raises(module, saga, NoStockError)
+    expect("store" not in saga.calls, "Sin reserva nunca se guarda la orden.")
+
+
+def store_failure_releases(module: ModuleType) -> None:
+    saga = Saga(store_error=StoreError())
+    _raises(module, saga, StoreError)
+    expect(
+        saga.calls.count("release") == 1,
+        f"Si store() falla hay que liberar la reserva una vez; llamadas: {saga.calls}.",
+    )
+
+
+def unanswered_reserve_releases(module: ModuleType) -> None:
+    saga = Saga(reserve_error=UnavailableError())
+    _raises(module, saga, UnavailableError)
+    expect(
+        "release" in saga.calls,
+        "Si reserve() no contestó, la reserva quizás se hizo: liberala igual (es idempotente).",
+    )
+    expect("store" not in saga.calls, "Si la reserva no se confirmó, no guardes la orden.")
+
+
+def original_error_wins(module: ModuleType) -> None:
+    saga = Saga(store_error=StoreError(), release_error=UnavailableError())
+    _raises(module, saga, StoreError)
+
+
+def _items_steps(items_url: str, reservation_id: str, timeout: float):  # noqa: ANN202
+    headers = {"X-Service-Token": "dev-secret"}
+
+    async def reserve() -> None:
+        body = {"reservation_id": reservation_id, "sku": "LIBRO", "qty": 2}
+        try:
+            async with httpx.AsyncClient(timeout=timeout) as http:
+                answer = await http.post(
+                    f"{items_url}/items/internal/reserve", json=body, headers=headers
+                )
+        except httpx.TimeoutException as exc:
+            raise UnavailableError() from exc
+        if answer.status_code in (404, 409):
+            raise NoStockError()
+        answer.raise_for_status()
+
+    async def release() -> None:
+        async with httpx.AsyncClient(timeout=5) as http:
+            answer = await http.post(
+                f"{items_url}/items/internal/release",
+                json={"reservation_id": reservation_id},
+                headers=headers,
+            )
+        answer.raise_for_status()
+
+    async def store() -> None:
+        raise StoreError("la base de órdenes no está disponible")
+
+    return reserve, release, store
+
+
+def _stock_after(module: ModuleType, latency: float, timeout: float) -> int:
+    with throwaway_cluster() as cluster, client(cluster.url("items")) as http:
+        item = http.post("/items/", json={"name": "Libro", "sku": "LIBRO", "stock": 10}).json()
+        if latency:
+            cluster.inject("items", latency=latency)
+        reserve, release, store = _items_steps(cluster.url("items"), uuid.uuid4().hex, timeout)
+        try:
+            asyncio.run(module.place_order(reserve=reserve, release=release, store=store))
+        except (StoreError, UnavailableError):
+            pass
+        time.sleep(latency * 2)  # let a late reservation land before looking
+        cluster.heal("items")
+        return http.get(f"/items/{item['id']}").json()["stock"]
+
+
+def real_items_stock_comes_back(module: ModuleType) -> None:
+    stock = _stock_after(module, latency=0.0, timeout=5)
+    expect(
+        stock == 10,
+        f"Con el servicio items real, después de fallar store() el stock quedó en "
+        f"{stock} y no en 10: la reserva no se liberó.",
+    )
+
+
+def late_reservation_is_undone(module: ModuleType) -> None:
+    stock = _stock_after(module, latency=0.6, timeout=0.2)
+    expect(
+        stock == 10,
+        f"items tardó más que el timeout y la reserva llegó tarde: el stock quedó en "
+        f"{stock} y no en 10. Un timeout no dice si la reserva se hizo.",
+    )
+
+
+CHECKS = [
+    Check("si todo sale bien, reserva, guarda y devuelve la orden", happy_path),
+    Check("si items dice que no hay stock, no guarda nada", no_stock_stores_nothing),
+    Check("si guardar falla, libera la reserva", store_failure_releases),
+    Check("si reservar no contestó, libera igual (quizás se hizo)", unanswered_reserve_releases),
+    Check(
+        "si la compensación también falla, quien llama ve el error original", original_error_wins
+    ),
+    Check("con el servicio items real, el stock vuelve a su valor", real_items_stock_comes_back),
+    Check("una reserva que llega tarde (timeout) tampoco se pierde", late_reservation_is_undone),
+]
+
+HINTS = [
+    "Separá los dos pasos en dos try/except: uno alrededor de reserve() y otro alrededor de store().",
+    "NoStockError es un 'no' claro: no hay nada que deshacer. UnavailableError es un 'no sé': "
+    "liberá (release es idempotente) y volvé a lanzar el error con `raise`.",
+    "Para que el error original gane: llamá a release() dentro de su propio try/except "
+    "UnavailableError que no haga nada, y después `raise`. La versión del proyecto: "
+    "microservicios/orders/service.py y orders/compensation.py.",
+]

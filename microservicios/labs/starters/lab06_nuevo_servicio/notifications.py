@@ -1,0 +1,75 @@
+"""Laboratorio 6: un quinto servicio, notifications, detrás del gateway.
+
+Un servicio de este proyecto es una función `create_app(settings, **options) -> FastAPI`
+hecha con `build_app` (que ya trae /health, /metrics, logs JSON, errores en castellano y
+fallas inyectables). La base de datos ya está lista abajo; faltan las rutas.
+
+Completá los TODO y comprobá con:  python -m microservicios.labs check 6
+(la comprobación arranca Cluster(factories={"notifications": create_app}): mirá en el
+README del laboratorio qué más tocarías para sumarlo al proyecto de verdad).
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine, String, select  # noqa: F401  (select: lo vas a usar)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from microservicios.common.db import SessionDep, create_sqlite_engine  # noqa: F401
+from microservicios.common.pagination import PageDep  # noqa: F401
+from microservicios.common.service_app import build_app
+from microservicios.common.settings import Settings
+
+SERVICE = "notifications"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int]
+    message: Mapped[str] = mapped_column(String(500))
+
+
+def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
+    engine = create_sqlite_engine(url)
+    Base.metadata.create_all(engine)
+    return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+class NotificationIn(BaseModel):
+    user_id: int = Field(ge=1)
+    message: str = Field(min_length=1, max_length=500)
+
+
+class NotificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_id: int
+    message: str
+
+
+router = APIRouter(prefix="/notifications", tags=["notificaciones"])
+
+# TODO 1: GET /notifications/ → lista de NotificationOut (usá `session: SessionDep` y
+#         `page: PageDep`, como en microservicios/users/routes.py).
+# TODO 2: POST /notifications/ → crea una notificación y responde 201 con ella.
+
+
+def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
+    app = build_app(
+        service=SERVICE,
+        title="Notifications Service",
+        description="Notificaciones para los usuarios (laboratorio 6).",
+        settings=settings or Settings(),
+        open_database=open_database,
+        **options,
+    )
+    app.include_router(router)
+    return app
