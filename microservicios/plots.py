@@ -4,10 +4,11 @@
   kill/revive/inject/heal moments marked.
 - `latency_timeline(samples)`: latency of a series of requests over time, coloured by status.
 
-Both return a matplotlib `Figure` built without pyplot (no global figure state): a notebook
-shows it, `fig.savefig("x.png")` saves it.
+Both return a matplotlib `Figure` built without pyplot (no global figure state) that a
+notebook shows as a PNG by itself; `fig.savefig("x.png")` saves it.
 """
 
+import io
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -16,6 +17,16 @@ try:
     from matplotlib.figure import Figure
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError('Los gráficos necesitan matplotlib: pip install -e ".[notebooks]"') from exc
+
+
+class NotebookFigure(Figure):
+    """A Figure that shows itself as a PNG in Jupyter even with no pyplot backend active."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
 
 STATE_COLORS = {"closed": "#55a868", "half_open": "#f0a73a", "open": "#c44e52"}
 STATE_LABELS = {"closed": "cerrado", "half_open": "semiabierto", "open": "abierto"}
@@ -44,7 +55,7 @@ def breaker_timeline(
     for transition in sorted(transitions, key=lambda t: t["at"]):
         lanes.setdefault((transition["caller"], transition["target"]), []).append(transition)
 
-    figure = Figure(figsize=(9, 1.2 + 0.6 * max(1, len(lanes))), layout="constrained")
+    figure = NotebookFigure(figsize=(9, 1.2 + 0.6 * max(1, len(lanes))), layout="constrained")
     axes = figure.subplots()
     for row, (_lane, history) in enumerate(sorted(lanes.items())):
         state, since = history[0]["from_state"], origin
@@ -88,7 +99,7 @@ def latency_timeline(
     for sample in samples:
         groups.setdefault(_status_class(sample["status"]), []).append(sample)
 
-    figure = Figure(figsize=(9, 3.5), layout="constrained")
+    figure = NotebookFigure(figsize=(9, 3.5), layout="constrained")
     axes = figure.subplots()
     colors = {"2xx": "#55a868", "4xx": "#4c72b0", "5xx": "#c44e52", "sin respuesta": "#333333"}
     for name, group in sorted(groups.items()):
@@ -103,6 +114,7 @@ def latency_timeline(
         axes.axvline(mark["at"] - origin, color="#333", linestyle="--", linewidth=1)
         label = f"{MARK_LABELS.get(mark['action'], mark['action'])} {mark['service']}"
         axes.annotate(label, (mark["at"] - origin, 0), rotation=90, va="bottom", fontsize=8)
+    axes.set_ylim(bottom=0)  # so the marks' labels, drawn at 0, stay inside the picture
     axes.set_xlabel("segundos")
     axes.set_ylabel("latencia (ms)")
     axes.set_title(title)

@@ -215,9 +215,18 @@ class Cluster:
             **fields,
         )
 
-    def trace(self, request_or_trace_id: str) -> Trace:
-        """The timeline of one request across services (a waterfall in a notebook)."""
-        return build_trace(self.logbook.records(), request_or_trace_id)
+    def trace(self, request_or_trace_id: str, wait: float = 1.0) -> Trace:
+        """The timeline of one request across services (a waterfall in a notebook).
+
+        Each service logs its span just after answering, so the outermost one can land a
+        moment after the client got its response: wait up to `wait` s for it.
+        """
+        deadline = time.monotonic() + wait
+        while True:
+            trace = build_trace(self.logbook.records(), request_or_trace_id)
+            if trace.complete or time.monotonic() > deadline:
+                return trace
+            time.sleep(0.01)
 
     def breaker_transitions(self) -> list[dict[str, Any]]:
         """Every circuit-breaker transition seen in this cluster, oldest first."""

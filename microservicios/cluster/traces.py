@@ -55,6 +55,18 @@ class Trace:
     trace_id: str | None
     spans: list[Span]
 
+    @property
+    def complete(self) -> bool:
+        """Every call has the request it led to, and the first request has ended too."""
+        served = [span for span in self.spans if span.event == "http.request"]
+        calls = [span for span in self.spans if span.event == "http.call"]
+        answered_calls = {span.parent_span_id for span in served}
+        call_ids = {span.span_id for span in calls}
+        has_root = any(span.parent_span_id not in call_ids for span in served)
+        return has_root and all(
+            call.span_id in answered_calls or call.result not in _ANSWERED for call in calls
+        )
+
     def rows(self) -> list[dict[str, Any]]:
         """One dict per span: service, event, label, start offset and duration in ms."""
         origin = self.spans[0].started_at if self.spans else 0.0
@@ -104,6 +116,8 @@ class Trace:
             f"<th>Cascada</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
         )
 
+
+_ANSWERED = {str(code) for code in range(100, 600)}
 
 _COLORS = {"gateway": "#4c72b0", "orders": "#dd8452", "users": "#55a868", "items": "#c44e52"}
 

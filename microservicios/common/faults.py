@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microservicios.common.auth import ServiceAuth
 
@@ -73,6 +73,9 @@ class FaultMiddleware:
         injector: FaultInjector = scope["app"].state.faults
         faults = injector.current
         if faults.active:
+            # Take the whole request in first, as a slow server would: a client that gives
+            # up during the delay does not stop the work from being done afterwards.
+            receive = await buffered(receive)
             if faults.latency:
                 await asyncio.sleep(faults.latency)
             if faults.hang:
@@ -83,6 +86,23 @@ class FaultMiddleware:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+async def buffered(receive: Receive) -> Receive:
+    """Read the request body now; return a `receive` that replays it to the app."""
+    messages = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await receive()
+
+    return replay
 
 
 router = APIRouter(prefix=FAULTS_PATH, tags=["interno"], dependencies=[ServiceAuth])
