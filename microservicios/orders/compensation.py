@@ -6,6 +6,7 @@ Releasing is idempotent, so trying again after an unclear answer is always safe.
 """
 
 import asyncio
+import contextlib
 
 from fastapi import FastAPI
 
@@ -16,12 +17,16 @@ INTERVAL = 0.5
 
 
 async def run_compensation(app: FastAPI) -> None:
+    """Forever: wait for a wake-up (or INTERVAL), then try every pending release once.
+
+    A failed round does not wake the task again: it waits for the next interval, so a dead
+    items service costs one refused call per INTERVAL, not a busy loop.
+    """
     wakeup: asyncio.Event = app.state.compensation_wakeup
     while True:
-        try:
-            await asyncio.wait_for(wakeup.wait(), timeout=INTERVAL)
-        except TimeoutError:
-            pass
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(INTERVAL):
+                await wakeup.wait()
         wakeup.clear()
         await release_pending_orders(app)
 

@@ -115,18 +115,18 @@ async def cancel_order(app: FastAPI, order_id: int) -> Order:
     """CANCELLED once; the stock goes back now if items answers, else by compensation."""
     with app.state.sessionmaker() as session:
         order = crud.start_cancel(session, order_id=order_id)
-    await release_now(app, order)
+    if not await release_now(app, order):
+        app.state.compensation_wakeup.set()
     return order
 
 
 async def release_now(app: FastAPI, order: Order) -> bool:
-    """Try to give an order's stock back; False leaves it to the compensation task."""
+    """Try once to give an order's stock back; False if items did not confirm it."""
     if not order.release_pending:
         return True
     try:
         await remote.release_stock(app.state.clients["items"], reservation_id=order.reservation_id)
     except ServiceUnavailableError:
-        app.state.compensation_wakeup.set()
         return False
     with app.state.sessionmaker() as session:
         crud.mark_released(session, order_id=order.id)

@@ -58,7 +58,6 @@ class NotificationOut(BaseModel):
 router = APIRouter(prefix="/notifications", tags=["notificaciones"])
 
 
-
 @router.get("/", response_model=list[NotificationOut], summary="Listar notificaciones")
 async def list_notifications(session: SessionDep, page: PageDep):
     query = select(Notification).order_by(Notification.id).limit(page.limit).offset(page.offset)

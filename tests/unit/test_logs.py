@@ -1,0 +1,100 @@
+"""Structured JSON log records and request ids."""
+
+import io
+import json
+import re
+from datetime import datetime
+
+from microservicios.common.logs import EventLogger, StreamSink, request_id_var
+from microservicios.common.middleware import incoming_request_id, new_request_id
+
+ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\+00:00|Z)$")
+
+
+def test_record_has_timestamp_level_service_event_and_request_id():
+    """Each record carries ts (ISO 8601, milliseconds), level, service, event, request_id."""
+    records = []
+    logger = EventLogger("users", sinks=[records.append])
+    logger.info("user.created", user_id=3)
+    [record] = records
+    assert ISO_MS.match(record["ts"]), record["ts"]
+    assert datetime.fromisoformat(record["ts"]).utcoffset().total_seconds() == 0
+    assert record["level"] == "INFO"
+    assert record["service"] == "users"
+    assert record["event"] == "user.created"
+    assert record["request_id"] is None
+    assert record["user_id"] == 3
+
+
+def test_record_carries_the_current_request_id():
+    """The request id in the context variable is stamped on the record."""
+    records = []
+    logger = EventLogger("items", sinks=[records.append])
+    token = request_id_var.set("req-42")
+    try:
+        logger.warning("item.no_stock")
+    finally:
+        request_id_var.reset(token)
+    assert records[0]["request_id"] == "req-42"
+
+
+def test_level_threshold_drops_lower_levels():
+    """With level WARNING, debug and info are dropped; warning and error are kept."""
+    records = []
+    logger = EventLogger("orders", level="warning", sinks=[records.append])
+    logger.debug("a")
+    logger.info("b")
+    logger.warning("c")
+    logger.error("d")
+    assert [(r["level"], r["event"]) for r in records] == [("WARNING", "c"), ("ERROR", "d")]
+
+
+def test_default_level_is_info():
+    """Without a level (or with an unknown one) debug is dropped and info kept."""
+    records = []
+    for logger in (
+        EventLogger("users", sinks=[records.append]),
+        EventLogger("users", level="VERBOSE", sinks=[records.append]),
+    ):
+        logger.debug("hidden")
+        logger.info("shown")
+    assert [r["event"] for r in records] == ["shown", "shown"]
+
+
+def test_every_sink_receives_the_record():
+    """A record goes to all sinks."""
+    first, second = [], []
+    EventLogger("gateway", sinks=[first.append, second.append]).info("service.started")
+    assert len(first) == len(second) == 1
+
+
+def test_stream_sink_writes_one_json_line_per_record():
+    """StreamSink writes each record as a JSON line, non-ASCII kept readable."""
+    stream = io.StringIO()
+    logger = EventLogger("items", sinks=[StreamSink(stream)])
+    logger.info("item.created", name="Ñandú")
+    logger.info("item.created", name="Lápiz")
+    lines = stream.getvalue().splitlines()
+    assert [json.loads(line)["name"] for line in lines] == ["Ñandú", "Lápiz"]
+    assert "Ñandú" in lines[0]
+
+
+def test_new_request_ids_are_32_hex_digits_and_differ():
+    """Generated request ids are 32 lowercase hex digits, not repeated."""
+    ids = {new_request_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(re.fullmatch(r"[0-9a-f]{32}", value) for value in ids)
+
+
+def test_incoming_request_id_accepts_a_sane_value_and_refuses_others():
+    """A printable id up to 128 chars is reused; empty, too long or control chars are not."""
+
+    def scope(value: bytes) -> dict:
+        return {"headers": [(b"x-request-id", value)]}
+
+    assert incoming_request_id(scope(b" abc-123 ")) == "abc-123"
+    assert incoming_request_id(scope(b"x" * 128)) == "x" * 128
+    assert incoming_request_id(scope(b"x" * 129)) is None
+    assert incoming_request_id(scope(b"")) is None
+    assert incoming_request_id(scope(b"a\x01b")) is None
+    assert incoming_request_id({"headers": []}) is None

@@ -1,0 +1,68 @@
+"""Settings (database URLs, service URLs) and the cluster's port choice."""
+
+import pytest
+
+from microservicios import ClusterError
+from microservicios.cluster.cluster import resolve_ports
+from microservicios.common.settings import DEFAULT_PORTS, SERVICE_NAMES
+from tests.conftest import make_settings
+
+
+def test_database_url_defaults_to_a_file_per_service_in_data_dir(settings, tmp_path):
+    """Each service's database is <data_dir>/<service>.db."""
+    assert settings.database_url("users") == f"sqlite:///{(tmp_path / 'users.db').as_posix()}"
+    assert settings.database_url("orders") == f"sqlite:///{(tmp_path / 'orders.db').as_posix()}"
+
+
+def test_database_url_env_override_applies_to_its_service_only(monkeypatch, tmp_path):
+    """USERS_DATABASE_URL replaces the users database and nothing else."""
+    monkeypatch.setenv("USERS_DATABASE_URL", "sqlite:///:memory:")
+    settings = make_settings(tmp_path)
+    assert settings.database_url("users") == "sqlite:///:memory:"
+    assert settings.database_url("items") == f"sqlite:///{(tmp_path / 'items.db').as_posix()}"
+
+
+def test_service_url_has_no_trailing_slash(tmp_path):
+    """A configured URL ending in '/' is stored without it."""
+    settings = make_settings(tmp_path, users_service_url="http://127.0.0.1:8001///")
+    assert settings.service_url("users") == "http://127.0.0.1:8001"
+
+
+def test_default_secret_is_detected(settings, tmp_path):
+    """The well-known 'dev-secret' is flagged; any other secret is not."""
+    assert settings.uses_default_secret is True
+    assert make_settings(tmp_path, service_secret="other").uses_default_secret is False
+
+
+def test_resolve_ports_none_gives_the_classic_ports():
+    """No ports → 8080/8001/8002/8003, as a copy the caller may change."""
+    ports = resolve_ports(None)
+    assert ports == {"gateway": 8080, "users": 8001, "items": 8002, "orders": 8003}
+    ports["users"] = 1
+    assert DEFAULT_PORTS["users"] == 8001
+
+
+def test_resolve_ports_auto_asks_for_free_ports():
+    """'auto' → port 0 (a free port) for each of the four services."""
+    assert resolve_ports("auto") == {name: 0 for name in SERVICE_NAMES}
+
+
+def test_resolve_ports_dict_overrides_some_ports():
+    """A dict replaces the ports it names and keeps the others."""
+    assert resolve_ports({"users": 9001}) == {**DEFAULT_PORTS, "users": 9001}
+
+
+@pytest.mark.parametrize("ports", [{"userz": 9001}, {"users": 9001, "db": 1}])
+def test_resolve_ports_unknown_service_raises_cluster_error(ports):
+    """An unknown service name is refused with a Spanish message naming it."""
+    with pytest.raises(ClusterError, match="desconocidos") as caught:
+        resolve_ports(ports)
+    unknown = next(name for name in ports if name not in SERVICE_NAMES)
+    assert unknown in str(caught.value)
+
+
+@pytest.mark.parametrize("ports", ["AUTO", "8080", 8080, ["users"]])
+def test_resolve_ports_other_values_raise_cluster_error(ports):
+    """Anything but None, 'auto' or a dict is refused."""
+    with pytest.raises(ClusterError, match="ports debe ser"):
+        resolve_ports(ports)
