@@ -8,6 +8,7 @@ from pathlib import Path
 from microservicios.cluster.cluster import Cluster, resolve_ports
 from microservicios.cluster.processes import ProcessCluster
 from microservicios.cluster.runner import ClusterError
+from microservicios.common.cli import spanish_parser
 from microservicios.common.settings import SERVICE_NAMES
 
 DESCRIPTION = """\
@@ -38,21 +39,8 @@ def parse_ports(text: str | None) -> None | str | dict[str, int]:
     return ports
 
 
-class SpanishHelpFormatter(argparse.RawDescriptionHelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001, ANN201
-        return super().add_usage(usage, actions, groups, prefix or "uso: ")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m microservicios.cluster",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=SpanishHelpFormatter,
-        add_help=False,
-    )
-    parser._optionals.title = "opciones"
-    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+    parser = spanish_parser("python -m microservicios.cluster", DESCRIPTION, EPILOG)
     parser.add_argument(
         "--ports",
         type=parse_ports,

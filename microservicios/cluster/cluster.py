@@ -1,6 +1,5 @@
 """`Cluster`: the gateway and the three services, each on its own thread, in this process."""
 
-import http.client
 import time
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,12 @@ from pydantic import ValidationError
 
 from microservicios.cluster.apps import APP_FACTORIES, AppFactory
 from microservicios.cluster.logbook import LogBook
-from microservicios.cluster.runner import START_TIMEOUT_S, ClusterError, ServiceRunner
+from microservicios.cluster.runner import (
+    START_TIMEOUT_S,
+    ClusterError,
+    ServiceRunner,
+    wait_until_healthy,
+)
 from microservicios.cluster.traces import Trace, build_trace
 from microservicios.common.errors import spanish_validation_errors
 from microservicios.common.faults import Faults
@@ -288,18 +292,4 @@ class Cluster:
         return build
 
     def _wait_healthy(self, name: str, deadline: float) -> None:
-        # http.client, not httpx: a bare loopback GET without building an SSL context.
-        port = self._runner(name).port
-        while True:
-            connection = http.client.HTTPConnection(self.host, port, timeout=1.0)
-            try:
-                connection.request("GET", "/health")
-                if connection.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            finally:
-                connection.close()
-            if time.monotonic() > deadline:
-                raise ClusterError(f"El servicio '{name}' no responde en {self.url(name)}/health.")
-            time.sleep(0.01)
+        wait_until_healthy(name, self.host, self._runner(name).port, deadline)

@@ -3,7 +3,6 @@
 Works the same on Linux, macOS and Windows: the children are plain `python -m uvicorn`.
 """
 
-import http.client
 import os
 import subprocess
 import sys
@@ -11,7 +10,12 @@ import time
 from pathlib import Path
 
 from microservicios.cluster.apps import APP_FACTORIES
-from microservicios.cluster.runner import START_TIMEOUT_S, ClusterError, bind_socket
+from microservicios.cluster.runner import (
+    START_TIMEOUT_S,
+    ClusterError,
+    bind_socket,
+    wait_until_healthy,
+)
 
 HEALTH_TIMEOUT_S = 30.0
 
@@ -68,24 +72,15 @@ class ProcessCluster:
 
     def _wait_healthy(self, name: str, deadline: float) -> None:
         process = self._processes[name]
-        while True:
+
+        def still_starting() -> None:
             if process.poll() is not None:
                 raise ClusterError(
                     f"El proceso de '{name}' (puerto {self.ports[name]}) terminó al arrancar "
                     f"(código {process.returncode}); mirá su error arriba."
                 )
-            connection = http.client.HTTPConnection(self.host, self.ports[name], timeout=1.0)
-            try:
-                connection.request("GET", "/health")
-                if connection.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            finally:
-                connection.close()
-            if time.monotonic() > deadline:
-                raise ClusterError(f"El servicio '{name}' no respondió en {self.url(name)}/health.")
-            time.sleep(0.1)
+
+        wait_until_healthy(name, self.host, self.ports[name], deadline, still_starting, poll=0.1)
 
     def stop(self) -> None:
         for process in self._processes.values():

@@ -5,6 +5,7 @@ inside uvicorn's thread (where a failed bind calls `sys.exit`), and "auto" ports
 before any app is built.
 """
 
+import http.client
 import socket
 import threading
 import time
@@ -29,6 +30,36 @@ def bind_socket(host: str, port: int, service: str) -> socket.socket:
             f"No se pudo abrir el puerto {port} para el servicio '{service}': {exc.strerror}. "
             "¿Hay otro cluster o programa usando ese puerto? Cerralo, o usá Cluster(ports='auto')."
         ) from exc
+
+
+def answers_health(host: str, port: int) -> bool:
+    """One GET /health. http.client, not httpx: a bare loopback GET without an SSL context."""
+    connection = http.client.HTTPConnection(host, port, timeout=1.0)
+    try:
+        connection.request("GET", "/health")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def wait_until_healthy(
+    service: str,
+    host: str,
+    port: int,
+    deadline: float,
+    still_starting: Callable[[], None] = lambda: None,
+    poll: float = 0.01,
+) -> None:
+    """Poll /health until it answers 200; `still_starting` may raise if the start failed."""
+    while not answers_health(host, port):
+        still_starting()
+        if time.monotonic() > deadline:
+            raise ClusterError(
+                f"El servicio '{service}' no responde en http://{host}:{port}/health."
+            )
+        time.sleep(poll)
 
 
 class ServiceRunner:

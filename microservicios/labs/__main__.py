@@ -1,12 +1,4 @@
-"""`python -m microservicios.labs`: list, check, hint, reset and watch the labs.
-
-python -m microservicios.labs              lista los laboratorios y su estado
-python -m microservicios.labs check N      comprueba el laboratorio N
-python -m microservicios.labs hint N       muestra la próxima pista del laboratorio N
-python -m microservicios.labs reset N      vuelve el archivo del laboratorio N al original
-python -m microservicios.labs watch [N]    vuelve a comprobar cada vez que guardás
-python -m microservicios.labs verify       (autores) los iniciales fallan, las soluciones pasan
-"""
+"""`python -m microservicios.labs`: list, check, hint, reset and watch the labs."""
 
 import argparse
 import shutil
@@ -14,11 +6,23 @@ import sys
 import time
 from pathlib import Path
 
+from microservicios.common.cli import spanish_parser
 from microservicios.labs.catalog import LABS, Lab, find_labs_dir, get_lab
 from microservicios.labs.checking import Report, run_checks
 from microservicios.labs.progress import Progress
 
 WATCH_INTERVAL_S = 0.5
+
+DESCRIPTION = """\
+Los laboratorios: comprobá tu trabajo y pedí pistas.
+
+  python -m microservicios.labs              lista los laboratorios y su estado
+  python -m microservicios.labs check N      comprueba el laboratorio N
+  python -m microservicios.labs hint N       muestra la próxima pista del laboratorio N
+  python -m microservicios.labs reset N      vuelve el archivo del laboratorio N al original
+  python -m microservicios.labs watch [N]    vuelve a comprobar cada vez que guardás
+  python -m microservicios.labs verify       (autores) los iniciales fallan, las soluciones pasan
+"""
 
 
 def print_report(lab: Lab, report: Report) -> None:
@@ -126,21 +130,8 @@ def command_verify(labs_dir: Path) -> int:
     return 0 if not problems else 1
 
 
-class SpanishHelpFormatter(argparse.RawDescriptionHelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001, ANN201
-        return super().add_usage(usage, actions, groups, prefix or "uso: ")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m microservicios.labs",
-        description=__doc__,
-        formatter_class=SpanishHelpFormatter,
-        add_help=False,
-    )
-    parser._optionals.title = "opciones"
-    parser._positionals.title = "comandos"
-    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+    parser = spanish_parser("python -m microservicios.labs", DESCRIPTION)
     parser.add_argument("--labs-dir", type=Path, help="carpeta labs/ (por defecto ./labs)")
     commands = parser.add_subparsers(dest="command", metavar="COMANDO")
     commands.add_parser("list", help="lista los laboratorios")
