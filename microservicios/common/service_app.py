@@ -51,6 +51,7 @@ def build_app(
     breaker_factory: BreakerFactory | None = None,
     routers: tuple[APIRouter, ...] = (),
     is_failure: Callable[[int], bool] = server_error,
+    app_class: type[FastAPI] = FastAPI,
 ) -> FastAPI:
     """A FastAPI app with this project's conventions; routes are added by the caller.
 
@@ -61,7 +62,7 @@ def build_app(
     Plug-in points for the labs: `breaker_factory` builds the circuit breakers (same
     signature as `CircuitBreaker`), and `routers` are included before the service's own.
     """
-    app = FastAPI(title=title, description=description, lifespan=_lifespan)
+    app = app_class(title=title, description=description, lifespan=_lifespan)
     app.state.service = service
     app.state.settings = settings
     app.state.logger = EventLogger(service, settings.log_level, log_sinks)
