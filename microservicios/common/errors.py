@@ -23,6 +23,7 @@ VALIDATION_MESSAGES = {
     "string_pattern_mismatch": "tiene un formato no válido",
     "int_parsing": "debe ser un número entero",
     "int_type": "debe ser un número entero",
+    "bool_type": "debe ser true o false",
     "int_from_float": "debe ser un número entero",
     "greater_than_equal": "debe ser mayor o igual que {ge}",
     "greater_than": "debe ser mayor que {gt}",

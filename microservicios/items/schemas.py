@@ -16,7 +16,7 @@ class ItemCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100)
     sku: str = Sku
-    stock: int = Field(default=0, ge=0, le=MAX_STOCK)
+    stock: int = Field(default=0, ge=0, le=MAX_STOCK, strict=True)
 
 
 class ItemUpdate(BaseModel):
@@ -26,7 +26,7 @@ class ItemUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     sku: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    stock: int | None = Field(default=None, ge=0, le=MAX_STOCK)
+    stock: int | None = Field(default=None, ge=0, le=MAX_STOCK, strict=True)
 
 
 class ItemRead(BaseModel):
@@ -41,7 +41,7 @@ class ItemRead(BaseModel):
 class ReserveRequest(BaseModel):
     reservation_id: str = ReservationId
     sku: str = Sku
-    qty: int = Field(ge=1, le=MAX_QTY)
+    qty: int = Field(ge=1, le=MAX_QTY, strict=True)
 
 
 class ReleaseRequest(BaseModel):

@@ -11,9 +11,9 @@ from microservicios.items.schemas import MAX_QTY, Sku
 class OrderCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    user_id: int = Field(ge=1, le=MAX_ID)
+    user_id: int = Field(ge=1, le=MAX_ID, strict=True)
     item_sku: str = Sku
-    qty: int = Field(ge=1, le=MAX_QTY)
+    qty: int = Field(ge=1, le=MAX_QTY, strict=True)
 
 
 class OrderRead(BaseModel):

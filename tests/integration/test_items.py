@@ -298,3 +298,12 @@ def test_logs_record_reservations_with_sku_and_qty(items, log_records):
     events = [(r["event"], r.get("reservation_id")) for r in log_records]
     assert ("stock.reserved", "r-log") in events
     assert ("stock.released", "r-log") in events
+
+
+def test_stock_must_be_a_json_integer(items):
+    """true or "5" are not a stock: 422 in Spanish, nothing created."""
+    for value in (True, "5", 2.5):
+        answer = items.post("/items/", json={"name": "Lápiz", "sku": "LAP-STRICT", "stock": value})
+        assert answer.status_code == 422, value
+        assert "número entero" in answer.json()["detail"]
+    assert items.get("/items/").json() == []
