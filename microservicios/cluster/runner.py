@@ -101,6 +101,7 @@ class ServiceRunner:
             self.app,
             log_config=None,  # uvicorn must not reconfigure the process's logging
             access_log=False,
+            proxy_headers=False,  # nothing here sits behind a reverse proxy: skip X-Forwarded-*
             lifespan="on",
             timeout_graceful_shutdown=1,
         )
