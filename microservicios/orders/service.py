@@ -78,7 +78,7 @@ async def place_order(
 
 async def _claim(app: FastAPI, data: OrderCreate, key: str | None) -> Order:
     """A new PENDING order, or the finished order an earlier request with `key` placed."""
-    print_ = fingerprint(data) if key else None
+    body_print = fingerprint(data) if key else None
     loop = asyncio.get_running_loop()
     give_up_at = loop.time() + KEY_WAIT_SECONDS
     while True:
@@ -86,10 +86,10 @@ async def _claim(app: FastAPI, data: OrderCreate, key: str | None) -> Order:
             existing = crud.find_by_key(session, key=key) if key else None
             if existing is None:
                 try:
-                    return crud.claim_order(session, data=data, key=key, fingerprint=print_)
+                    return crud.claim_order(session, data=data, key=key, fingerprint=body_print)
                 except crud.KeyTakenError:
                     continue  # claimed by a racing duplicate a moment ago: look again
-        if existing.request_fingerprint != print_:
+        if existing.request_fingerprint != body_print:
             raise IdempotencyKeyMismatchError(key)
         if existing.status != PENDING:
             return existing
