@@ -247,10 +247,11 @@ class Cluster:
     def _repr_html_(self) -> str:
         if not self._runners:
             return "<p>Cluster detenido.</p>"
+        status = self.status()
         rows = "".join(
             f"<tr><td><b>{name}</b></td><td><a href='{url}' target='_blank'>{url}</a></td>"
             f"<td><a href='{url}/docs' target='_blank'>{url}/docs</a></td>"
-            f"<td>{'🟢 activo' if self.status()[name] else '🔴 detenido'}</td></tr>"
+            f"<td>{'🟢 activo' if status[name] else '🔴 detenido'}</td></tr>"
             for name, url in self.urls().items()
         )
         return (

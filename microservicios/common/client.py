@@ -22,7 +22,7 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from microservicios.common.auth import SERVICE_TOKEN_HEADER
+from microservicios.common.auth import add_service_auth
 from microservicios.common.breaker import OPEN, CircuitBreaker
 from microservicios.common.errors import CircuitOpenError, ServiceUnavailableError
 from microservicios.common.logs import EventLogger, request_id_var
@@ -174,7 +174,7 @@ class ServiceClient:
         request_id = request_id_var.get()
         if request_id and REQUEST_ID_HEADER not in outgoing:
             outgoing[REQUEST_ID_HEADER] = request_id
-        outgoing[SERVICE_TOKEN_HEADER] = self._secret
+        outgoing.update(add_service_auth(None, self._secret))
         return outgoing
 
     async def _attempt(

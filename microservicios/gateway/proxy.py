@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from microservicios.common.auth import SERVICE_TOKEN_HEADER, token_is_valid
 from microservicios.common.client import ServiceClient
 from microservicios.common.errors import ServiceUnavailableError, service_unavailable_response
-from microservicios.common.middleware import REQUEST_ID_HEADER
+from microservicios.common.middleware import REQUEST_ID_HEADER, header
 from microservicios.common.tracing import TRACEPARENT_HEADER
 from microservicios.gateway.paths import has_internal_segment, upstream_path
 
@@ -48,8 +48,7 @@ NOT_FOUND = JSONResponse({"detail": "Ruta no encontrada."}, status_code=404)
 
 
 def _signed(scope: Scope) -> bool:
-    token_key = SERVICE_TOKEN_HEADER.lower().encode()
-    token = next((v.decode("latin-1") for k, v in scope["headers"] if k == token_key), None)
+    token = header(scope, SERVICE_TOKEN_HEADER.lower().encode())
     secret = scope["app"].state.settings.service_secret.get_secret_value()
     return token_is_valid(token, secret)
 
