@@ -48,7 +48,9 @@ def resolve_ports(ports: Ports, names: tuple[str, ...] = SERVICE_NAMES) -> dict[
 class Cluster:
     """Starts, stops, kills and revives the four apps; each owns its database and clients.
 
-    `fresh=True` deletes the data of earlier runs before the first start.
+    `fresh=True` deletes the data of earlier runs before the first start. `settings` is a
+    complete `Settings` (used as given: no environment or `.env` is read) or a dict of
+    overrides on top of the environment; either way the cluster sets the service URLs.
 
     >>> with Cluster(ports="auto", data_dir="data/demo") as cluster:
     ...     print(cluster.url("gateway"))
@@ -57,21 +59,24 @@ class Cluster:
     def __init__(
         self,
         ports: Ports = None,
-        data_dir: str | Path = "data",
+        data_dir: str | Path | None = None,
         *,
         host: str = "127.0.0.1",
         echo_logs: bool = False,
-        settings: dict[str, Any] | None = None,
+        settings: Settings | dict[str, Any] | None = None,
         fresh: bool = False,
         factories: dict[str, AppFactory] | None = None,
         breaker_factory: BreakerFactory | None = None,
         app_options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.host = host
+        self._base_settings = settings if isinstance(settings, Settings) else None
+        self._overrides = {} if isinstance(settings, Settings) else dict(settings or {})
+        if data_dir is None:
+            data_dir = self._base_settings.data_dir if self._base_settings else "data"
         self.data_dir = Path(data_dir)
         self.logbook = LogBook(echo=echo_logs)
         self.fresh = fresh
-        self._overrides = dict(settings or {})
         # Services in start order: the gateway last, once everything it routes to is up.
         merged = {**APP_FACTORIES, **(factories or {})}
         self._factories = {n: f for n, f in merged.items() if n != "gateway"}
@@ -281,9 +286,10 @@ class Cluster:
         urls = {name: f"http://{self.host}:{port}" for name, port in ports.items()}
         core = {f"{name}_service_url": urls[name] for name in SERVICE_NAMES}
         extra = {name: url for name, url in urls.items() if name not in SERVICE_NAMES}
-        return Settings(
-            **{**self._overrides, **core, "extra_service_urls": extra, "data_dir": self.data_dir}
-        )
+        placement = {**core, "extra_service_urls": extra, "data_dir": self.data_dir}
+        if self._base_settings is not None:
+            return self._base_settings.model_copy(update=placement)
+        return Settings(**{**self._overrides, **placement})
 
     def _factory_for(self, name: str):  # noqa: ANN202
         def build():  # noqa: ANN202
