@@ -16,6 +16,7 @@ from microservicios.cluster.runner import (
     wait_until_healthy,
 )
 from microservicios.cluster.traces import Trace, build_trace
+from microservicios.common.context import context_of
 from microservicios.common.errors import spanish_validation_errors
 from microservicios.common.faults import Faults
 from microservicios.common.logs import LogRecord
@@ -171,17 +172,13 @@ class Cluster:
         except ValidationError as exc:
             details = "; ".join(e["mensaje"] for e in spanish_validation_errors(exc.errors()))
             raise ClusterError(f"Fallas no válidas: {details}.") from None
-        app = self._running_app(name)
-        app.state.faults.set(faults)
-        app.state.logger.warning("faults.injected", **faults.model_dump())
+        context_of(self._running_app(name)).faults.inject(faults)
         self._mark(name, "inject", **faults.model_dump())
         return faults
 
     def heal(self, name: str) -> None:
         """Remove the faults injected into one service (hung requests resume)."""
-        app = self._running_app(name)
-        app.state.faults.heal()
-        app.state.logger.info("faults.healed")
+        context_of(self._running_app(name)).faults.heal()
         self._mark(name, "heal")
 
     def __enter__(self) -> "Cluster":

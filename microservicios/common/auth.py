@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
-SERVICE_TOKEN_HEADER = "X-Service-Token"
+from microservicios.common.context import context_of
+from microservicios.common.headers import SERVICE_TOKEN_HEADER
 
 
 def add_service_auth(headers: Mapping[str, str] | None, secret: str) -> dict[str, str]:
@@ -32,7 +33,7 @@ async def verify_service_token(
     `async` although it awaits nothing: FastAPI runs plain `def` dependencies in a worker
     thread, and that hop would cost more than the check itself.
     """
-    secret = request.app.state.settings.service_secret.get_secret_value()
+    secret = context_of(request.app).settings.service_secret.get_secret_value()
     if not token_is_valid(x_service_token, secret):
         raise HTTPException(
             status_code=401,

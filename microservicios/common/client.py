@@ -1,16 +1,3 @@
-"""Outgoing HTTP calls between services: timeouts, safe retries and a circuit breaker.
-
-`ServiceClient` calls one target service through its app's shared aiohttp session
-(keep-alive, one pool per app). For every call it:
-1. asks the breaker first: an open circuit refuses at once, without touching the network;
-2. sends the attempt with the service token, the request id and a per-attempt timeout;
-3. classifies what happened (never sent / sent without answer / answered) and tells the
-   breaker (connection errors, timeouts and 5xx are failures; a 4xx is an answer);
-4. retries only what the `RetryPolicy` says is safe, with backoff, within an overall
-   deadline, never sleeping after the last attempt or while the circuit is open.
-Any HTTP answer is returned; a call that got none raises `ServiceUnavailableError`.
-"""
-
 import asyncio
 import json as jsonlib
 import time
@@ -25,11 +12,12 @@ from yarl import URL
 from microservicios.common.auth import add_service_auth
 from microservicios.common.breaker import OPEN, CircuitBreaker
 from microservicios.common.errors import CircuitOpenError, ServiceUnavailableError
+from microservicios.common.headers import REQUEST_ID_HEADER, RETRY_AFTER_HEADER, TRACEPARENT_HEADER
 from microservicios.common.logs import EventLogger, request_id_var
 from microservicios.common.metrics import Metrics
-from microservicios.common.middleware import REQUEST_ID_HEADER
 from microservicios.common.retry import Outcome, RetryPolicy, is_idempotent, parse_retry_after
-from microservicios.common.tracing import TRACEPARENT_HEADER, SpanContext, current_span, server_span
+from microservicios.common.settings import Settings
+from microservicios.common.tracing import SpanContext, current_span, server_span
 
 
 @dataclass(frozen=True)
@@ -50,9 +38,53 @@ class UpstreamResponse:
 
 @dataclass(frozen=True)
 class CallTimeouts:
-    connect: float = 0.25  # to open a connection
-    attempt: float = 0.5  # for one attempt, answer included
-    deadline: float = 1.5  # for the whole call, retries and waits included
+    """Seconds allowed for one call; built from `Settings`, the one source of defaults."""
+
+    connect: float  # to open a connection
+    attempt: float  # for one attempt, answer included
+    deadline: float  # for the whole call, retries and waits included
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "CallTimeouts":
+        return cls(
+            connect=settings.http_connect_timeout,
+            attempt=settings.http_attempt_timeout,
+            deadline=settings.http_deadline,
+        )
+
+
+@dataclass(frozen=True)
+class OutgoingRequest:
+    """One call as the caller asked for it; every attempt sends the same."""
+
+    method: str
+    url: URL
+    headers: CIMultiDict[str]
+    json: Any = None
+    body: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one attempt gave: an HTTP answer, or an outcome saying why there was none."""
+
+    number: int  # 1 for the first attempt
+    outcome: Outcome
+    response: UpstreamResponse | None  # None unless outcome is ANSWERED
+    reason: str  # why there was no answer, in Spanish ("" when answered)
+    started_at: float  # wall clock, seconds since the epoch
+    duration: float  # seconds
+    span: SpanContext
+
+    @property
+    def status(self) -> int | None:
+        return self.response.status if self.response is not None else None
+
+    @property
+    def retry_after(self) -> float | None:
+        if self.response is None:
+            return None
+        return parse_retry_after(self.response.header(RETRY_AFTER_HEADER))
 
 
 def _call_span() -> SpanContext:
@@ -132,42 +164,40 @@ class ServiceClient:
             idempotent = is_idempotent(method, dict(outgoing))
         # Already percent-encoded by the caller: yarl must not re-encode (or decode) it.
         url = URL(self.base_url + path + (f"?{query}" if query else ""), encoded=True)
+        call = OutgoingRequest(method, url, outgoing, json, body)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeouts.deadline
-        attempt = 0
+        number = 0
         while True:
-            attempt += 1
-            if not self.breaker.allow_request():
-                self._metrics.observe_call(self.target, "circuit_open")
-                raise CircuitOpenError(self.target, self.breaker.retry_after())
-            if attempt > 1:
-                self._metrics.observe_retry(self.target)
+            number += 1
+            self._admit(number)
             budget = min(self.timeouts.attempt, deadline - loop.time())
-            response, failure = await self._attempt(
-                method, url, json, body, outgoing, budget, attempt
-            )
-            if failure is not None:
-                outcome, status, retry_after = failure.outcome, None, None
-            else:
-                outcome, status = Outcome.ANSWERED, response.status
-                retry_after = parse_retry_after(response.header("Retry-After"))
-            if not self._worth_retrying(outcome, status, idempotent, attempt):
+            attempt = await self._attempt(call, number, budget)
+            if not self._worth_retrying(attempt, idempotent):
                 break
-            delay = self.policy.backoff(attempt, retry_after)
+            delay = self.policy.backoff(number, attempt.retry_after)
             if loop.time() + delay >= deadline or self.breaker.state == OPEN:
                 break
             await asyncio.sleep(delay)
-        if failure is not None:
+        if attempt.response is None:
             retry_after = self.breaker.retry_after() or None
-            raise ServiceUnavailableError(self.target, failure.reason, retry_after)
-        return response
+            raise ServiceUnavailableError(self.target, attempt.reason, retry_after)
+        return attempt.response
 
-    def _worth_retrying(
-        self, outcome: Outcome, status: int | None, idempotent: bool, attempt: int
-    ) -> bool:
-        if attempt >= self.policy.max_attempts:
+    def _admit(self, number: int) -> None:
+        """Ask the breaker before each attempt: an open circuit refuses without sending."""
+        if not self.breaker.allow_request():
+            self._metrics.observe_call(self.target, "circuit_open")
+            raise CircuitOpenError(self.target, self.breaker.retry_after())
+        if number > 1:
+            self._metrics.observe_retry(self.target)
+
+    def _worth_retrying(self, attempt: Attempt, idempotent: bool) -> bool:
+        if attempt.number >= self.policy.max_attempts:
             return False
-        return self.policy.should_retry(outcome, idempotent=idempotent, status=status)
+        return self.policy.should_retry(
+            attempt.outcome, idempotent=idempotent, status=attempt.status
+        )
 
     def _outgoing_headers(self, headers: list[tuple[str, str]] | None) -> CIMultiDict[str]:
         outgoing = CIMultiDict(headers or [])
@@ -177,54 +207,50 @@ class ServiceClient:
         outgoing.update(add_service_auth(None, self._secret))
         return outgoing
 
-    async def _attempt(
-        self,
-        method: str,
-        url: URL,
-        json: Any,
-        body: bytes | None,
-        headers: CIMultiDict[str],
-        budget: float,
-        attempt: int,
-    ) -> tuple[UpstreamResponse | None, AttemptFailedError | None]:
-        """One attempt, reported to the breaker, the log and the metrics."""
+    async def _attempt(self, call: OutgoingRequest, number: int, budget: float) -> Attempt:
+        """One attempt, judged by the breaker and reported to the log and the metrics."""
         span = _call_span()
+        headers = call.headers.copy()
         headers[TRACEPARENT_HEADER] = span.traceparent()
         started_at, started = time.time(), time.perf_counter()
         try:
-            response = await self._send(method, url, json, body, headers, max(budget, 0.001))
+            response = await self._send(call, headers, max(budget, 0.001))
         except AttemptFailedError as failure:
             self.breaker.record_failure()
-            self._report(span, method, url, attempt, started_at, started, failure.outcome, None)
-            return None, failure
+            outcome, response, reason = failure.outcome, None, failure.reason
         except BaseException:
             self.breaker.record_abandoned()  # cancelled: no verdict on the dependency
             raise
-        if self.is_failure(response.status):
-            self.breaker.record_failure()
         else:
-            self.breaker.record_success()
-        self._report(span, method, url, attempt, started_at, started, None, response.status)
-        return response, None
+            if self.is_failure(response.status):
+                self.breaker.record_failure()
+            else:
+                self.breaker.record_success()
+            outcome, reason = Outcome.ANSWERED, ""
+        attempt = Attempt(
+            number=number,
+            outcome=outcome,
+            response=response,
+            reason=reason,
+            started_at=started_at,
+            duration=time.perf_counter() - started,
+            span=span,
+        )
+        self._report(call, attempt)
+        return attempt
 
     async def _send(
-        self,
-        method: str,
-        url: URL,
-        json: Any,
-        body: bytes | None,
-        headers: CIMultiDict[str],
-        budget: float,
+        self, call: OutgoingRequest, headers: CIMultiDict[str], budget: float
     ) -> UpstreamResponse:
         timeout = aiohttp.ClientTimeout(
             total=budget, sock_connect=min(self.timeouts.connect, budget)
         )
         try:
             async with self._session.request(
-                method,
-                url,
-                json=json,
-                data=body,
+                call.method,
+                call.url,
+                json=call.json,
+                data=call.body,
                 headers=headers,
                 allow_redirects=False,
                 timeout=timeout,
@@ -243,35 +269,25 @@ class ServiceClient:
                 Outcome.DISCONNECTED, "cortó la conexión sin responder"
             ) from exc
 
-    def _report(
-        self,
-        span: SpanContext,
-        method: str,
-        url: URL,
-        attempt: int,
-        started_at: float,
-        started: float,
-        failure: Outcome | None,
-        status: int | None,
-    ) -> None:
+    def _report(self, call: OutgoingRequest, attempt: Attempt) -> None:
         """One `http.call` event and metric per attempt: target, outcome, time, breaker."""
-        if failure is not None:
-            outcome = failure.value
-        else:
-            outcome = "error_5xx" if status >= 500 else "ok"  # for logs and metrics only
+        if attempt.response is None:
+            outcome = attempt.outcome.value
+        else:  # for logs and metrics only
+            outcome = "error_5xx" if attempt.response.status >= 500 else "ok"
         self._metrics.observe_call(self.target, outcome)
         log = self._logger.info if outcome == "ok" else self._logger.warning
         log(
             "http.call",
             target=self.target,
-            method=method,
-            path=url.path,
-            attempt=attempt,
+            method=call.method,
+            path=call.url.path,
+            attempt=attempt.number,
             outcome=outcome,
-            status=status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            started_at=started_at,
+            status=attempt.status,
+            duration_ms=round(attempt.duration * 1000, 3),
+            started_at=attempt.started_at,
             breaker=self.breaker.state,
-            span_id=span.span_id,
-            parent_span_id=span.parent_span_id,
+            span_id=attempt.span.span_id,
+            parent_span_id=attempt.span.parent_span_id,
         )

@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+
+from microservicios.common.context import context_of
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -48,8 +50,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     means each service touches its database from one thread at a time. With a database
     server over the network, use an async driver instead.
     """
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
+    with context_of(request.app).session() as session:
         yield session
 
 

@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from microservicios.common.context import context_of
+
 # Starlette's own English texts for errors it raises before our code runs.
 DEFAULT_DETAILS = {
     404: "Ruta no encontrada.",
@@ -115,7 +117,7 @@ def service_unavailable_response(exc: ServiceUnavailableError) -> JSONResponse:
 
 
 async def _database_busy(request: Request, _exc: OperationalError) -> JSONResponse:
-    request.app.state.logger.error("database.unavailable")
+    context_of(request.app).logger.error("database.unavailable")
     return JSONResponse(
         status_code=503,
         content={"detail": "La base de datos no está disponible en este momento; reintentá."},

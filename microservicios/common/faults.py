@@ -1,8 +1,9 @@
 """Fault injection: make a service slow, flaky or unresponsive on purpose, for the lessons.
 
-Each app has a `FaultInjector` (`app.state.faults`). The cluster sets it directly
+Each app has a `FaultInjector` (`context.faults`). The cluster calls it directly
 (`cluster.inject("items", latency=0.3)`); with services in separate processes the same is
-done through the token-protected route `PUT /internal/faults`. Faults act before routing,
+done through the token-protected route `PUT /internal/faults`. Either way the injector
+logs the change itself. Faults act before routing,
 so an injected error means the request was never processed.
 """
 
@@ -11,12 +12,14 @@ import random
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microservicios.common.auth import ServiceAuth
+from microservicios.common.context import context_of
+from microservicios.common.logs import EventLogger
 
 FAULTS_PATH = "/internal/faults"
 MAX_HANG_SECONDS = 30.0  # a hung request gives up by itself, so nothing hangs forever
@@ -41,15 +44,20 @@ class Faults(BaseModel):
 class FaultInjector:
     """The faults of one app; replaced whole, so readers on other threads see one or the other."""
 
-    def __init__(self, rng: random.Random | None = None) -> None:
+    def __init__(self, logger: EventLogger, rng: random.Random | None = None) -> None:
         self.current = Faults()
+        self._logger = logger
         self._rng = rng or random.Random()
 
-    def set(self, faults: Faults) -> None:
+    def inject(self, faults: Faults) -> Faults:
         self.current = faults
+        self._logger.warning("faults.injected", **faults.model_dump())
+        return faults
 
-    def heal(self) -> None:
+    def heal(self) -> Faults:
         self.current = Faults()
+        self._logger.info("faults.healed")
+        return self.current
 
     def should_fail(self, faults: Faults) -> bool:
         return faults.error_rate > 0 and self._rng.random() < faults.error_rate
@@ -70,7 +78,7 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"] == FAULTS_PATH:
             await self.app(scope, receive, send)
             return
-        injector: FaultInjector = scope["app"].state.faults
+        injector = context_of(scope["app"]).faults
         faults = injector.current
         if faults.active:
             # Take the whole request in first, as a slow server would: a client that gives
@@ -105,23 +113,24 @@ async def buffered(receive: Receive) -> Receive:
     return replay
 
 
+async def get_injector(request: Request) -> FaultInjector:
+    return context_of(request.app).faults
+
+
+InjectorDep = Annotated[FaultInjector, Depends(get_injector)]
 router = APIRouter(prefix=FAULTS_PATH, tags=["interno"], dependencies=[ServiceAuth])
 
 
 @router.get("", response_model=Faults, summary="Fallas inyectadas ahora (interno)")
-async def get_faults(request: Request) -> Faults:
-    return request.app.state.faults.current
+async def get_faults(injector: InjectorDep) -> Faults:
+    return injector.current
 
 
 @router.put("", response_model=Faults, summary="Inyectar fallas (interno)")
-async def put_faults(faults: Faults, request: Request) -> Faults:
-    request.app.state.faults.set(faults)
-    request.app.state.logger.warning("faults.injected", **faults.model_dump())
-    return faults
+async def put_faults(faults: Faults, injector: InjectorDep) -> Faults:
+    return injector.inject(faults)
 
 
 @router.delete("", response_model=Faults, summary="Quitar las fallas (interno)")
-async def delete_faults(request: Request) -> Faults:
-    request.app.state.faults.heal()
-    request.app.state.logger.info("faults.healed")
-    return request.app.state.faults.current
+async def delete_faults(injector: InjectorDep) -> Faults:
+    return injector.heal()

@@ -11,12 +11,12 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from microservicios.common.context import context_of
+from microservicios.common.headers import REQUEST_ID_HEADER, TRACEPARENT_HEADER, header
 from microservicios.common.logs import request_id_var
-from microservicios.common.tracing import TRACEPARENT_HEADER, current_span, server_span
+from microservicios.common.tracing import current_span, server_span
 
-REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
-_TRACEPARENT_KEY = TRACEPARENT_HEADER.encode()
 MAX_REQUEST_ID_LENGTH = 128
 
 
@@ -26,16 +26,9 @@ def new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
-def header(scope: Scope, key: bytes) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == key:
-            return value.decode("latin-1")
-    return None
-
-
 def incoming_request_id(scope: Scope) -> str | None:
     """The client's X-Request-ID if it sent a sane one (printable, not too long)."""
-    text = (header(scope, _REQUEST_ID_KEY) or "").strip()
+    text = (header(scope, REQUEST_ID_HEADER) or "").strip()
     if 0 < len(text) <= MAX_REQUEST_ID_LENGTH and text.isprintable():
         return text
     return None
@@ -58,7 +51,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = incoming_request_id(scope) or new_request_id()
-        span = server_span(header(scope, _TRACEPARENT_KEY))
+        span = server_span(header(scope, TRACEPARENT_HEADER))
         id_token = request_id_var.set(request_id)
         span_token = current_span.set(span)
         status = 500  # if the app raises before answering, the client gets a 500
@@ -77,9 +70,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            state = scope["app"].state
+            context = context_of(scope["app"])
             route = route_label(scope)
-            state.logger.info(
+            context.logger.info(
                 "http.request",
                 method=scope["method"],
                 path=scope["path"],
@@ -89,6 +82,6 @@ class RequestContextMiddleware:
                 started_at=started_at,
                 parent_span_id=span.parent_span_id,
             )
-            state.metrics.observe_request(route, scope["method"], status, seconds)
+            context.metrics.observe_request(route, scope["method"], status, seconds)
             current_span.reset(span_token)
             request_id_var.reset(id_token)

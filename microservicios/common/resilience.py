@@ -1,9 +1,9 @@
 """Builds each app's outgoing clients: one breaker and one retry policy per target."""
 
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
-from fastapi import FastAPI
 
 from microservicios.common.breaker import BreakerConfig, BreakerTransition, CircuitBreaker
 from microservicios.common.client import CallTimeouts, ServiceClient
@@ -43,51 +43,60 @@ def report_transitions(
 
 
 def build_breakers(
-    app: FastAPI, targets: tuple[str, ...], factory: BreakerFactory = CircuitBreaker
+    caller: str,
+    targets: tuple[str, ...],
+    *,
+    settings: Settings,
+    logger: EventLogger,
+    metrics: Metrics,
+    factory: BreakerFactory = CircuitBreaker,
 ) -> dict[str, CircuitBreaker]:
-    settings: Settings = app.state.settings
+    """One breaker per target, configured from settings, reporting its transitions."""
     config = BreakerConfig(
         failure_threshold=settings.breaker_failure_threshold,
         reset_timeout=settings.breaker_reset_timeout,
         half_open_max_calls=settings.breaker_half_open_max_calls,
     )
-    hook = report_transitions(app.state.logger, app.state.metrics)
-    return {
-        target: factory(app.state.service, target, config, on_transition=hook) for target in targets
-    }
+    hook = report_transitions(logger, metrics)
+    return {target: factory(caller, target, config, on_transition=hook) for target in targets}
 
 
-def call_timeouts(settings: Settings) -> CallTimeouts:
-    return CallTimeouts(
-        connect=settings.http_connect_timeout,
-        attempt=settings.http_attempt_timeout,
-        deadline=settings.http_deadline,
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.retry_max_attempts,
+        base_delay=settings.retry_base_delay,
+        max_delay=settings.retry_max_delay,
+        retry_after_cap=settings.retry_after_cap,
     )
 
 
-def build_clients(app: FastAPI, session: aiohttp.ClientSession) -> dict[str, ServiceClient]:
-    settings: Settings = app.state.settings
-    timeouts = app.state.call_timeouts
+def build_clients(
+    caller: str,
+    breakers: dict[str, CircuitBreaker],
+    *,
+    session: aiohttp.ClientSession,
+    settings: Settings,
+    logger: EventLogger,
+    metrics: Metrics,
+    timeouts: CallTimeouts | None = None,
+    is_failure: Callable[[int], bool],
+) -> dict[str, ServiceClient]:
+    """One client per breaker's target, all sharing the app's HTTP session."""
     return {
         target: ServiceClient(
-            caller=app.state.service,
+            caller=caller,
             target=target,
             base_url=settings.service_url(target),
             session=session,
             secret=settings.service_secret.get_secret_value(),
-            logger=app.state.logger,
-            metrics=app.state.metrics,
+            logger=logger,
+            metrics=metrics,
             breaker=breaker,
-            policy=RetryPolicy(
-                max_attempts=settings.retry_max_attempts,
-                base_delay=settings.retry_base_delay,
-                max_delay=settings.retry_max_delay,
-                retry_after_cap=settings.retry_after_cap,
-            ),
-            timeouts=timeouts,
-            is_failure=app.state.is_failure,
+            policy=retry_policy(settings),
+            timeouts=timeouts or CallTimeouts.from_settings(settings),
+            is_failure=is_failure,
         )
-        for target, breaker in app.state.breakers.items()
+        for target, breaker in breakers.items()
     }
 
 
@@ -96,6 +105,6 @@ def server_error(status: int) -> bool:
     return status >= 500
 
 
-def breakers_health(app: FastAPI) -> dict:
+def breakers_health(context: Any) -> dict[str, Any]:
     """The `breakers` part of /health."""
-    return {"breakers": {target: b.snapshot() for target, b in app.state.breakers.items()}}
+    return {"breakers": {target: b.snapshot() for target, b in context.breakers.items()}}

@@ -1,21 +1,25 @@
-"""The skeleton every app shares: FastAPI instance, logger, middleware, errors, /health.
+"""The skeleton every app shares: FastAPI instance, middleware, errors, /health, /metrics.
 
-Resources (database engine, HTTP session and clients) are opened in the app's lifespan
-and kept on `app.state`, so two instances of a service never share anything.
+`build_app` only describes the app (an `AppBlueprint`); the app's resources — logger,
+metrics, breakers, database engine, HTTP session and clients — are built when it starts,
+in its lifespan, into one `AppContext`, and released when it stops. Two instances of a
+service never share anything.
 """
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from microservicios.common.breaker import CircuitBreaker
 from microservicios.common.client import CallTimeouts, create_http_session
+from microservicios.common.context import AppContext, ContextDep, HealthReport, attach_context
 from microservicios.common.errors import install_error_handlers
 from microservicios.common.faults import FaultInjector, FaultMiddleware
 from microservicios.common.faults import router as faults_router
@@ -27,13 +31,29 @@ from microservicios.common.resilience import (
     breakers_health,
     build_breakers,
     build_clients,
-    call_timeouts,
     server_error,
 )
 from microservicios.common.settings import Settings
 
 DatabaseOpener = Callable[[str], tuple[Engine, sessionmaker[Session]]]
-BackgroundTask = Callable[[FastAPI], Awaitable[None]]
+BackgroundTask = Callable[[Any], Awaitable[None]]  # receives the app's context
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppBlueprint:
+    """Everything needed to build an app's context when it starts."""
+
+    service: str
+    settings: Settings
+    open_database: DatabaseOpener | None = None
+    dependencies: tuple[str, ...] = ()  # services this one calls: a breaker and client each
+    log_sinks: tuple[LogSink, ...] | None = None  # None: JSON lines to stderr
+    background: tuple[BackgroundTask, ...] = ()  # coroutines that run while the app is up
+    timeouts: CallTimeouts | None = None  # None: from settings
+    breaker_factory: BreakerFactory = CircuitBreaker
+    is_failure: Callable[[int], bool] = server_error
+    context_class: type[AppContext] = AppContext
+    health_reports: tuple[HealthReport, ...] = ()
 
 
 def build_app(
@@ -51,31 +71,39 @@ def build_app(
     breaker_factory: BreakerFactory | None = None,
     routers: tuple[APIRouter, ...] = (),
     is_failure: Callable[[int], bool] = server_error,
-    app_class: type[FastAPI] = FastAPI,
+    app_class: Callable[..., FastAPI] = FastAPI,
+    context_class: type[AppContext] = AppContext,
+    health_reports: tuple[HealthReport, ...] = (),
 ) -> FastAPI:
     """A FastAPI app with this project's conventions; routes are added by the caller.
 
-    `dependencies` names the services this one calls: each gets a circuit breaker
-    (`app.state.breakers`, kept for the app's life) and, at start-up, a `ServiceClient`
-    (`app.state.clients`). `inner_middleware` runs inside the request-id
-    middleware, before routing. Each `background` coroutine runs while the app is up.
-    Plug-in points for the labs: `breaker_factory` builds the circuit breakers (same
-    signature as `CircuitBreaker`), and `routers` are included before the service's own.
+    `dependencies` names the services this one calls: each gets a circuit breaker and a
+    `ServiceClient` in the context. `inner_middleware` runs inside the request-id
+    middleware, before routing. Plug-in points for the labs: `breaker_factory` builds the
+    circuit breakers (same signature as `CircuitBreaker`), and `routers` are included
+    before the service's own.
     """
-    app = app_class(title=title, description=description, lifespan=_lifespan)
-    app.state.service = service
-    app.state.settings = settings
-    app.state.logger = EventLogger(service, settings.log_level, log_sinks)
-    app.state.metrics = Metrics(service)
-    app.state.open_database = open_database
-    app.state.dependencies = dependencies
-    app.state.background = background
-    app.state.clients = {}
-    app.state.breakers = build_breakers(app, dependencies, breaker_factory or CircuitBreaker)
-    app.state.call_timeouts = timeouts or call_timeouts(settings)
-    app.state.is_failure = is_failure
-    app.state.health_extras = [breakers_health] if dependencies else []
-    app.state.faults = FaultInjector()
+    blueprint = AppBlueprint(
+        service=service,
+        settings=settings,
+        open_database=open_database,
+        dependencies=dependencies,
+        log_sinks=tuple(log_sinks) if log_sinks is not None else None,
+        background=background,
+        timeouts=timeouts,
+        breaker_factory=breaker_factory or CircuitBreaker,
+        is_failure=is_failure,
+        context_class=context_class,
+        health_reports=health_reports,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running_context(blueprint) as context:
+            attach_context(app, context)
+            yield
+
+    app = app_class(title=title, description=description, lifespan=lifespan)
     for middleware in inner_middleware:
         app.add_middleware(middleware)
     app.add_middleware(FaultMiddleware)
@@ -84,42 +112,80 @@ def build_app(
     app.include_router(faults_router)
     for router in routers:
         app.include_router(router)
-
-    @app.get("/health", tags=["salud"], summary="Estado del servicio")
-    async def health(request: Request) -> dict[str, Any]:
-        report: dict[str, Any] = {"service": service, "status": "ok"}
-        for extra in request.app.state.health_extras:
-            report.update(extra(request.app))
-        return report
-
-    @app.get("/metrics", tags=["salud"], summary="Métricas en formato Prometheus")
-    async def metrics(request: Request) -> Response:
-        state = request.app.state
-        for target, breaker in state.breakers.items():
-            state.metrics.observe_breaker(target, breaker.state, transitioned=False)
-        return Response(state.metrics.render(), media_type=state.metrics.content_type)
-
+    app.include_router(health_router)
     return app
 
 
+health_router = APIRouter(tags=["salud"])
+
+
+@health_router.get("/health", summary="Estado del servicio")
+async def health(context: ContextDep) -> dict[str, Any]:
+    return context.health()
+
+
+@health_router.get("/metrics", summary="Métricas en formato Prometheus")
+async def metrics(context: ContextDep) -> Response:
+    for target, breaker in context.breakers.items():
+        context.metrics.observe_breaker(target, breaker.state, transitioned=False)
+    return Response(context.metrics.render(), media_type=context.metrics.content_type)
+
+
 @asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    service: str = app.state.service
+async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
+    """Open the app's resources, yield its context, and close everything on exit.
+
+    The exit stack also undoes a start that fails half-way.
+    """
+    settings, service = blueprint.settings, blueprint.service
+    logger = EventLogger(service, settings.log_level, blueprint.log_sinks)
+    metrics = Metrics(service)
+    breakers = build_breakers(
+        service,
+        blueprint.dependencies,
+        settings=settings,
+        logger=logger,
+        metrics=metrics,
+        factory=blueprint.breaker_factory,
+    )
     async with AsyncExitStack() as resources:
-        if app.state.open_database is not None:
-            engine, app.state.sessionmaker = app.state.open_database(settings.database_url(service))
+        sessions = None
+        if blueprint.open_database is not None:
+            engine, sessions = blueprint.open_database(settings.database_url(service))
             resources.callback(engine.dispose)
-        if app.state.dependencies:
-            session = create_http_session()
-            resources.push_async_callback(session.close)
-            app.state.clients = build_clients(app, session)
-        for task_function in app.state.background:
-            task = asyncio.create_task(task_function(app))
+        clients = {}
+        if breakers:
+            http_session = create_http_session()
+            resources.push_async_callback(http_session.close)
+            clients = build_clients(
+                service,
+                breakers,
+                session=http_session,
+                settings=settings,
+                logger=logger,
+                metrics=metrics,
+                timeouts=blueprint.timeouts,
+                is_failure=blueprint.is_failure,
+            )
+        health_reports = [breakers_health] if breakers else []
+        health_reports.extend(blueprint.health_reports)
+        context = blueprint.context_class(
+            service=service,
+            settings=settings,
+            logger=logger,
+            metrics=metrics,
+            faults=FaultInjector(logger),
+            breakers=breakers,
+            clients=clients,
+            sessions=sessions,
+            health_reports=health_reports,
+        )
+        for task_function in blueprint.background:
+            task = asyncio.create_task(task_function(context))
             resources.push_async_callback(_cancel, task)
-        _log_started(app)
-        yield
-        app.state.logger.info("service.stopped")
+        _log_started(context)
+        yield context
+        logger.info("service.stopped")
 
 
 async def _cancel(task: asyncio.Task) -> None:
@@ -128,13 +194,11 @@ async def _cancel(task: asyncio.Task) -> None:
         await task
 
 
-def _log_started(app: FastAPI) -> None:
+def _log_started(context: AppContext) -> None:
     """`service.started`, plus a warning while the well-known default secret is in use."""
-    settings: Settings = app.state.settings
-    logger: EventLogger = app.state.logger
-    if settings.uses_default_secret:
-        logger.warning(
+    if context.settings.uses_default_secret:
+        context.logger.warning(
             "auth.default_secret",
             hint="SERVICE_SECRET usa el valor por defecto 'dev-secret': cambialo fuera de clase.",
         )
-    logger.info("service.started")
+    context.logger.info("service.started")

@@ -10,7 +10,6 @@ import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-TRACEPARENT_HEADER = "traceparent"
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 

@@ -1,23 +1,25 @@
 """The gateway's proxy: forwards /users…, /items…, /orders… to their service.
 
-It is a plain ASGI middleware, placed in front of FastAPI's routing (and, for proxied
-paths, in front of FastAPI altogether: see `GatewayApp`): a proxy needs no parameter
-parsing or dependency injection. Any other path (`/`, `/health`, `/docs`) goes on to the
-FastAPI app.
+`ProxyApp` is a plain ASGI app that `GatewayApp` puts in front of FastAPI for the paths
+of a routed service: a proxy needs no parameter parsing or dependency injection.
 
 Hop-by-hop headers (RFC 9110 §7.6.1) describe a single connection, so they stop here in
 both directions; so does any X-Service-Token a client sends: only the gateway signs calls.
 """
 
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from microservicios.common.auth import SERVICE_TOKEN_HEADER, token_is_valid
 from microservicios.common.client import ServiceClient
+from microservicios.common.context import context_of
 from microservicios.common.errors import ServiceUnavailableError, service_unavailable_response
-from microservicios.common.middleware import REQUEST_ID_HEADER, header
-from microservicios.common.tracing import TRACEPARENT_HEADER
-from microservicios.gateway.paths import has_internal_segment, upstream_path
+from microservicios.common.headers import (
+    REQUEST_ID_HEADER,
+    SERVICE_TOKEN_HEADER,
+    TRACEPARENT_HEADER,
+    TRACESTATE_HEADER,
+)
+from microservicios.gateway.paths import upstream_path
 
 HOP_BY_HOP = frozenset(
     {
@@ -39,18 +41,12 @@ NOT_FORWARDED_REQUEST = HOP_BY_HOP | {
     SERVICE_TOKEN_HEADER.lower(),
     REQUEST_ID_HEADER.lower(),
     TRACEPARENT_HEADER,
-    "tracestate",
+    TRACESTATE_HEADER,
 }
 NOT_FORWARDED_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server"}
 
 
 NOT_FOUND = JSONResponse({"detail": "Ruta no encontrada."}, status_code=404)
-
-
-def _signed(scope: Scope) -> bool:
-    token = header(scope, SERVICE_TOKEN_HEADER.lower().encode())
-    secret = scope["app"].state.settings.service_secret.get_secret_value()
-    return token_is_valid(token, secret)
 
 
 def filter_headers(headers: list[tuple[str, str]], drop: frozenset[str]) -> list[tuple[str, str]]:
@@ -73,30 +69,21 @@ def service_of(path: str, services: tuple[str, ...]) -> str | None:
     return first if first in services else None
 
 
-class ProxyMiddleware:
-    """Answers every request whose path starts with a service name; passes on the rest."""
+class ProxyApp:
+    """Forwards a request for `/<service>/...` to that service, through its client."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, services: tuple[str, ...]) -> None:
+        self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        service = service_of(scope["path"], scope["app"].state.dependencies)
-        if service is None:
-            if has_internal_segment(scope["path"]) and not _signed(scope):
-                # The gateway's own internal routes do not even exist for outsiders.
-                await NOT_FOUND(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
+        service = service_of(scope["path"], self.services)
+        assert service is not None, "GatewayApp sends only routed paths here"
         scope["route_label"] = f"/{service}/*"
         path = upstream_path(service, scope["path"])
         if path is None:
             await NOT_FOUND(scope, receive, send)
             return
-        client: ServiceClient = scope["app"].state.clients[service]
+        client: ServiceClient = context_of(scope["app"]).clients[service]
         try:
             await self._forward(client, path, scope, receive, send)
         except ServiceUnavailableError as exc:

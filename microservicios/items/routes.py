@@ -1,8 +1,9 @@
 """HTTP routes of the items service: public CRUD and token-protected internal routes."""
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Response
 
 from microservicios.common.auth import ServiceAuth
+from microservicios.common.context import ContextDep
 from microservicios.common.db import SessionDep
 from microservicios.common.ids import IdPath
 from microservicios.common.pagination import PageDep
@@ -29,12 +30,12 @@ async def list_items(session: SessionDep, page: PageDep):
 
 
 @router.post("/", response_model=ItemRead, status_code=201, summary="Crear ítem")
-async def create_item(data: ItemCreate, session: SessionDep, request: Request):
+async def create_item(data: ItemCreate, session: SessionDep, context: ContextDep):
     try:
         item = crud.create_item(session, data=data)
     except crud.SkuTakenError:
         raise HTTPException(status_code=409, detail=SKU_TAKEN) from None
-    request.app.state.logger.info("item.created", item_id=item.id, sku=item.sku)
+    context.logger.info("item.created", item_id=item.id, sku=item.sku)
     return item
 
 
@@ -66,8 +67,8 @@ async def delete_item(item_id: IdPath, session: SessionDep) -> Response:
 
 
 @internal.post("/reserve", response_model=ReservationRead, summary="Reservar stock (interno)")
-async def reserve_stock(data: ReserveRequest, session: SessionDep, request: Request):
-    logger = request.app.state.logger
+async def reserve_stock(data: ReserveRequest, session: SessionDep, context: ContextDep):
+    logger = context.logger
     try:
         reservation = reservations.reserve(
             session, reservation_id=data.reservation_id, sku=data.sku, qty=data.qty
@@ -94,9 +95,7 @@ async def reserve_stock(data: ReserveRequest, session: SessionDep, request: Requ
 
 
 @internal.post("/release", response_model=ReservationRead, summary="Liberar una reserva (interno)")
-async def release_stock(data: ReleaseRequest, session: SessionDep, request: Request):
+async def release_stock(data: ReleaseRequest, session: SessionDep, context: ContextDep):
     reservation = reservations.release(session, reservation_id=data.reservation_id)
-    request.app.state.logger.info(
-        "stock.released", reservation_id=reservation.id, qty=reservation.qty
-    )
+    context.logger.info("stock.released", reservation_id=reservation.id, qty=reservation.qty)
     return reservation

@@ -3,14 +3,13 @@
 Run it alone with: uvicorn microservicios.orders.main:create_app --factory --port 8003
 """
 
-import asyncio
 from typing import Any
 
 from fastapi import FastAPI
 
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
-from microservicios.orders.compensation import compensation_health, run_compensation
+from microservicios.orders.context import OrdersContext, compensation_health, run_compensation
 from microservicios.orders.db import open_database
 from microservicios.orders.routes import router
 
@@ -26,9 +25,9 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
         open_database=open_database,
         dependencies=("users", "items"),
         **options,
+        context_class=OrdersContext,
         background=(run_compensation,),
+        health_reports=(compensation_health,),
     )
-    app.state.compensation_wakeup = asyncio.Event()
-    app.state.health_extras.append(compensation_health)
     app.include_router(router)
     return app

@@ -4,8 +4,28 @@ A dependency's business answers (404, 409) are answers: they become domain error
 Only a failure to get an answer, or a 5xx, makes the dependency "unavailable".
 """
 
-from microservicios.common.client import ServiceClient, UpstreamResponse
+from typing import Any, Protocol
+
+from microservicios.common.client import UpstreamResponse
 from microservicios.common.errors import ServiceUnavailableError
+from microservicios.common.headers import IDEMPOTENCY_KEY_HEADER
+
+
+class Dependency(Protocol):
+    """What the saga needs of a service it calls: `ServiceClient` in the app, a fake in tests."""
+
+    target: str
+
+    def ensure_available(self) -> None: ...
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> UpstreamResponse: ...
 
 
 class UserNotFoundError(Exception):
@@ -20,14 +40,14 @@ class NotEnoughStockError(Exception):
     pass
 
 
-async def check_user_exists(users: ServiceClient, *, user_id: int) -> None:
+async def check_user_exists(users: Dependency, *, user_id: int) -> None:
     response = await users.request("GET", f"/users/{user_id}")
     if response.status == 404:
         raise UserNotFoundError(user_id)
     _expect_success(users, response)
 
 
-async def reserve_stock(items: ServiceClient, *, reservation_id: str, sku: str, qty: int) -> None:
+async def reserve_stock(items: Dependency, *, reservation_id: str, sku: str, qty: int) -> None:
     # The reservation id makes this POST safe to repeat: items applies each id once.
     body = {"reservation_id": reservation_id, "sku": sku, "qty": qty}
     response = await items.request(
@@ -40,7 +60,7 @@ async def reserve_stock(items: ServiceClient, *, reservation_id: str, sku: str, 
     _expect_success(items, response)
 
 
-async def release_stock(items: ServiceClient, *, reservation_id: str) -> None:
+async def release_stock(items: Dependency, *, reservation_id: str) -> None:
     response = await items.request(
         "POST",
         "/items/internal/release",
@@ -51,10 +71,10 @@ async def release_stock(items: ServiceClient, *, reservation_id: str) -> None:
 
 
 def _key(reservation_id: str) -> list[tuple[str, str]]:
-    return [("Idempotency-Key", reservation_id)]
+    return [(IDEMPOTENCY_KEY_HEADER, reservation_id)]
 
 
-def _expect_success(client: ServiceClient, response: UpstreamResponse) -> None:
+def _expect_success(client: Dependency, response: UpstreamResponse) -> None:
     if response.status >= 500:
         raise ServiceUnavailableError(client.target, f"respondió con error {response.status}")
     if response.status >= 300:

@@ -2,12 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Response
 
 from microservicios.common.db import SessionDep
+from microservicios.common.headers import IDEMPOTENCY_KEY_HEADER, RETRY_AFTER_HEADER
 from microservicios.common.ids import IdPath
 from microservicios.common.pagination import PageDep
-from microservicios.orders import crud, remote, service
+from microservicios.orders import crud, remote
+from microservicios.orders.context import SagaDep
+from microservicios.orders.saga import IdempotencyKeyMismatchError, OrderInProgressError
 from microservicios.orders.schemas import OrderCreate, OrderRead
 
 router = APIRouter(prefix="/orders", tags=["órdenes"])
@@ -16,7 +19,7 @@ NOT_FOUND = "Orden no encontrada."
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key",
+        alias=IDEMPOTENCY_KEY_HEADER,
         min_length=1,
         max_length=255,
         description="Si repetís la petición con la misma clave, recibís la misma orden.",
@@ -48,10 +51,10 @@ async def get_order(order_id: IdPath, session: SessionDep):
     ),
 )
 async def create_order(
-    data: OrderCreate, request: Request, response: Response, key: IdempotencyKey = None
+    data: OrderCreate, saga: SagaDep, response: Response, key: IdempotencyKey = None
 ):
     try:
-        order, replayed = await service.place_order(request.app, data, key)
+        order, replayed = await saga.place(data, key)
     except remote.UserNotFoundError:
         raise HTTPException(404, detail=f"No existe el usuario {data.user_id}.") from None
     except remote.SkuNotFoundError:
@@ -60,15 +63,15 @@ async def create_order(
         raise HTTPException(
             409, detail=f"No hay stock suficiente de '{data.item_sku}' para {data.qty} unidades."
         ) from None
-    except service.IdempotencyKeyMismatchError:
+    except IdempotencyKeyMismatchError:
         raise HTTPException(
             422, detail="Esa Idempotency-Key ya se usó con otros datos: usá una clave nueva."
         ) from None
-    except service.OrderInProgressError:
+    except OrderInProgressError:
         raise HTTPException(
             409,
             detail="Otra petición con esa Idempotency-Key todavía se está procesando.",
-            headers={"Retry-After": "1"},
+            headers={RETRY_AFTER_HEADER: "1"},
         ) from None
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -76,9 +79,9 @@ async def create_order(
 
 
 @router.post("/{order_id}/cancel", response_model=OrderRead, summary="Cancelar orden")
-async def cancel_order(order_id: IdPath, request: Request):
+async def cancel_order(order_id: IdPath, saga: SagaDep):
     try:
-        return await service.cancel_order(request.app, order_id)
+        return await saga.cancel(order_id)
     except crud.OrderNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
     except crud.NotCancellableError as exc:

@@ -1,7 +1,8 @@
 """HTTP routes of the users service: parse, call crud, map domain errors to statuses."""
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Response
 
+from microservicios.common.context import ContextDep
 from microservicios.common.db import SessionDep
 from microservicios.common.ids import IdPath
 from microservicios.common.pagination import PageDep
@@ -20,12 +21,12 @@ async def list_users(session: SessionDep, page: PageDep):
 
 
 @router.post("/", response_model=UserRead, status_code=201, summary="Crear usuario")
-async def create_user(data: UserCreate, session: SessionDep, request: Request):
+async def create_user(data: UserCreate, session: SessionDep, context: ContextDep):
     try:
         user = crud.create_user(session, data=data)
     except crud.EmailTakenError:
         raise HTTPException(status_code=409, detail=EMAIL_TAKEN) from None
-    request.app.state.logger.info("user.created", user_id=user.id)
+    context.logger.info("user.created", user_id=user.id)
     return user
 
 
@@ -48,10 +49,10 @@ async def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep):
 
 
 @router.delete("/{user_id}", status_code=204, summary="Eliminar usuario")
-async def delete_user(user_id: IdPath, session: SessionDep, request: Request) -> Response:
+async def delete_user(user_id: IdPath, session: SessionDep, context: ContextDep) -> Response:
     try:
         crud.delete_user(session, user_id=user_id)
     except crud.UserNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
-    request.app.state.logger.info("user.deleted", user_id=user_id)
+    context.logger.info("user.deleted", user_id=user_id)
     return Response(status_code=204)

@@ -1,0 +1,78 @@
+"""The context of one running app: everything it owns, typed, in one place.
+
+`build_app` builds an `AppContext` when the app starts (in its lifespan) and stores it on
+the app exactly once, as `app.state.context`. Routes receive it through `ContextDep`;
+middleware reads it with `context_of(scope["app"])`; domain code gets only the parts it
+needs, as arguments. Two instances of a service never share anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+
+if TYPE_CHECKING:  # types only: the modules below read the context themselves
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from microservicios.common.breaker import CircuitBreaker
+    from microservicios.common.client import ServiceClient
+    from microservicios.common.faults import FaultInjector
+    from microservicios.common.logs import EventLogger
+    from microservicios.common.metrics import Metrics
+    from microservicios.common.settings import Settings
+
+HealthReport = Callable[["AppContext"], dict[str, Any]]
+
+
+@dataclass(kw_only=True)
+class AppContext:
+    """What one running app owns: configuration, telemetry, database, outgoing clients."""
+
+    service: str
+    settings: Settings
+    logger: EventLogger
+    metrics: Metrics
+    faults: FaultInjector
+    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)  # by target service
+    clients: dict[str, ServiceClient] = field(default_factory=dict)  # by target service
+    sessions: sessionmaker[Session] | None = None  # None: this app has no database
+    health_reports: list[HealthReport] = field(default_factory=list)  # extra parts of /health
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session on this app's own database, closed on exit."""
+        if self.sessions is None:
+            raise RuntimeError(f"El servicio '{self.service}' no tiene base de datos.")
+        with self.sessions() as session:
+            yield session
+
+    def health(self) -> dict[str, Any]:
+        """What GET /health answers: the service, "ok", and each extra report."""
+        report: dict[str, Any] = {"service": self.service, "status": "ok"}
+        for extra in self.health_reports:
+            report.update(extra(self))
+        return report
+
+
+def attach_context(app: FastAPI, context: AppContext) -> None:
+    app.state.context = context
+
+
+def context_of(app: Any) -> AppContext:
+    """The context of a started app (an ASGI `scope["app"]` or a FastAPI instance)."""
+    try:
+        return app.state.context
+    except AttributeError:
+        raise RuntimeError("La app todavía no arrancó: su contexto se crea al iniciar.") from None
+
+
+async def get_context(request: Request) -> AppContext:
+    """Dependency: the context of the app serving this request (async: no thread hop)."""
+    return context_of(request.app)
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
