@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
 from microservicios.common.context import context_of
 
@@ -17,17 +18,17 @@ BUSY_TIMEOUT_MS = 10_000
 def create_sqlite_engine(url: str) -> Engine:
     """Engine whose connections use WAL (readers never block the writer) and wait when busy.
 
-    The folder of a file database is created if missing.
+    The folder of a file database is created if missing. An in-memory database
+    ("sqlite://", for unit tests) lives in one connection that every session shares.
     """
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+    if parsed.database in (None, "", ":memory:"):
+        pool: dict = {"poolclass": StaticPool}
+    else:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-        pool_size=40,
-        max_overflow=0,
-    )
+        pool = {"pool_size": 40, "max_overflow": 0}
+    engine = create_engine(url, connect_args=connect_args, **pool)
     event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
 

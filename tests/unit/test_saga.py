@@ -1,0 +1,237 @@
+"""The orders saga with fake users/items clients and an in-memory database: no sockets."""
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from microservicios.common.client import UpstreamResponse
+from microservicios.common.errors import CircuitOpenError, ServiceUnavailableError
+from microservicios.common.logs import EventLogger, LogRecord
+from microservicios.orders import crud
+from microservicios.orders.db import open_database
+from microservicios.orders.models import CREATED, FAILED, Order
+from microservicios.orders.remote import NotEnoughStockError, SkuNotFoundError, UserNotFoundError
+from microservicios.orders.saga import (
+    IdempotencyKeyMismatchError,
+    OrderSaga,
+)
+from microservicios.orders.schemas import OrderCreate
+
+ORDER = OrderCreate(user_id=1, item_sku="LAPIZ-1", qty=2)
+Answer = int | Exception  # an HTTP status to answer, or the exception a failed call raises
+
+
+@dataclass
+class FakeService:
+    """Answers each (method, path) with a status or raises; records every call."""
+
+    target: str
+    answers: dict[tuple[str, str], Answer] = field(default_factory=dict)
+    calls: list[tuple[str, str, dict | None]] = field(default_factory=list)
+    circuit_open: bool = False
+
+    def ensure_available(self) -> None:
+        if self.circuit_open:
+            raise CircuitOpenError(self.target, 5.0)
+
+    async def request(self, method, path, *, json=None, headers=None) -> UpstreamResponse:  # noqa: ANN001
+        self.calls.append((method, path, json))
+        answer = self.answers.get((method, path), 200)
+        if isinstance(answer, Exception):
+            raise answer
+        return UpstreamResponse(answer, [], b"{}")
+
+    def paths(self) -> list[str]:
+        return [path for _, path, _ in self.calls]
+
+
+RESERVE = ("POST", "/items/internal/reserve")
+RELEASE = ("POST", "/items/internal/release")
+UNREACHABLE = ServiceUnavailableError("items", "no acepta conexiones")
+
+
+@pytest.fixture
+def sessions() -> sessionmaker[Session]:
+    engine, factory = open_database("sqlite://")
+    yield factory
+    engine.dispose()
+
+
+@pytest.fixture
+def users() -> FakeService:
+    return FakeService("users")
+
+
+@pytest.fixture
+def items() -> FakeService:
+    return FakeService("items")
+
+
+@pytest.fixture
+def records() -> list[LogRecord]:
+    return []
+
+
+@pytest.fixture
+def saga(sessions, users, items, records) -> OrderSaga:
+    return OrderSaga(
+        sessions=sessions,
+        users=users,
+        items=items,
+        logger=EventLogger("orders", sinks=[records.append]),
+        compensation_needed=asyncio.Event(),
+    )
+
+
+def run(coroutine):  # noqa: ANN001, ANN201
+    return asyncio.run(coroutine)
+
+
+def stored(sessions: sessionmaker[Session]) -> list[Order]:
+    with sessions() as session:
+        return crud.list_orders(session, limit=100, offset=0)
+
+
+def test_places_an_order(saga, sessions, users, items):
+    """User found and stock reserved: the order is CREATED, with one check and one reserve."""
+    order, replayed = run(saga.place(ORDER))
+    assert (order.status, replayed) == (CREATED, False)
+    assert users.paths() == ["/users/1"]
+    assert items.calls == [
+        ("POST", "/items/internal/reserve",
+         {"reservation_id": order.reservation_id, "sku": "LAPIZ-1", "qty": 2}),
+    ]  # fmt: skip
+    assert [(o.status, o.release_pending) for o in stored(sessions)] == [(CREATED, False)]
+
+
+def test_unknown_user_fails_without_reserving(saga, sessions, users, items):
+    """A 404 from users: UserNotFoundError, the order FAILED, items never called."""
+    users.answers[("GET", "/users/1")] = 404
+    with pytest.raises(UserNotFoundError):
+        run(saga.place(ORDER))
+    assert items.calls == []
+    assert [(o.status, o.release_pending) for o in stored(sessions)] == [(FAILED, False)]
+    assert not saga.compensation_needed.is_set()
+
+
+@pytest.mark.parametrize(("status", "error"), [(404, SkuNotFoundError), (409, NotEnoughStockError)])
+def test_items_refusal_fails_and_still_asks_for_a_release(saga, sessions, items, status, error):
+    """Unknown SKU or no stock: the order FAILED, and a release is still owed (a timed-out
+    earlier attempt may have landed), so the compensation task is woken."""
+    items.answers[RESERVE] = status
+    with pytest.raises(error):
+        run(saga.place(ORDER))
+    assert [(o.status, o.release_pending) for o in stored(sessions)] == [(FAILED, True)]
+    assert saga.compensation_needed.is_set()
+
+
+def test_unreachable_users_fails_fast_without_reserving(saga, sessions, users, items):
+    """Users cannot be reached: ServiceUnavailableError, FAILED, no reservation, no release."""
+    users.answers[("GET", "/users/1")] = ServiceUnavailableError("users", "no acepta conexiones")
+    with pytest.raises(ServiceUnavailableError):
+        run(saga.place(ORDER))
+    assert items.calls == []
+    assert [(o.status, o.release_pending) for o in stored(sessions)] == [(FAILED, False)]
+
+
+def test_open_circuit_refuses_before_writing_anything(saga, sessions, items):
+    """With the circuit to items open, the saga refuses at once: no order row, no call."""
+    items.circuit_open = True
+    with pytest.raises(CircuitOpenError):
+        run(saga.place(ORDER))
+    assert stored(sessions) == []
+    assert items.calls == []
+
+
+def test_unreachable_items_leaves_a_release_that_compensation_completes(saga, sessions, items):
+    """Items unreachable during the reservation: FAILED with a release pending; once items
+    answers, one compensation round releases that same reservation id."""
+    items.answers[RESERVE] = UNREACHABLE
+    with pytest.raises(ServiceUnavailableError):
+        run(saga.place(ORDER))
+    [order] = stored(sessions)
+    assert (order.status, order.release_pending) == (FAILED, True)
+
+    items.answers[RELEASE] = UNREACHABLE
+    run(saga.release_pending())
+    assert saga.pending_release_count() == 1  # items still down: nothing is lost
+
+    del items.answers[RELEASE]
+    run(saga.release_pending())
+    assert saga.pending_release_count() == 0
+    releases = [json for method, path, json in items.calls if (method, path) == RELEASE]
+    assert releases[-1] == {"reservation_id": order.reservation_id}
+
+
+def fail_when_storing(sessions: sessionmaker[Session], status: str) -> Callable[[], None]:
+    """Make every flush that would store an order with `status` fail, like a broken disk."""
+
+    def refuse(session, _context, _instances) -> None:  # noqa: ANN001
+        if any(isinstance(o, Order) and o.status == status for o in session.dirty):
+            raise OperationalError("UPDATE orders", {}, Exception("disk I/O error"))
+
+    event.listen(sessions, "before_flush", refuse)
+    return lambda: event.remove(sessions, "before_flush", refuse)
+
+
+def test_failure_storing_after_reservation_releases_it(saga, sessions, items):
+    """The stock was reserved but CREATED could not be stored: the order is FAILED and the
+    reservation is released by compensation, so no stock is held for a failed order."""
+    fail_when_storing(sessions, CREATED)
+    with pytest.raises(OperationalError):
+        run(saga.place(ORDER))
+    [order] = stored(sessions)
+    assert (order.status, order.release_pending) == (FAILED, True)
+    assert saga.compensation_needed.is_set()
+
+    run(saga.release_pending())
+    assert items.calls[-1] == ("POST", "/items/internal/release",
+                               {"reservation_id": order.reservation_id})  # fmt: skip
+    assert saga.pending_release_count() == 0
+
+
+def test_same_key_replays_the_first_answer(saga, sessions, items):
+    """A repeat with the same Idempotency-Key and body returns the first order, marked as a
+    replay, and reserves nothing more."""
+    first, first_replayed = run(saga.place(ORDER, key="k-1"))
+    again, replayed = run(saga.place(ORDER, key="k-1"))
+    assert (first_replayed, replayed) == (False, True)
+    assert again.id == first.id
+    assert [path for _, path, _ in items.calls] == ["/items/internal/reserve"]
+    assert len(stored(sessions)) == 1
+
+
+def test_key_reused_with_another_body_is_refused(saga, sessions, items):
+    """The same key with a different body is IdempotencyKeyMismatchError; nothing new is done."""
+    run(saga.place(ORDER, key="k-2"))
+    with pytest.raises(IdempotencyKeyMismatchError):
+        run(saga.place(OrderCreate(user_id=1, item_sku="LAPIZ-1", qty=3), key="k-2"))
+    assert len(items.calls) == 1
+    assert len(stored(sessions)) == 1
+
+
+def test_key_of_a_failed_order_may_be_used_again(saga, sessions, items):
+    """A FAILED order frees its key: the retry with the same key places a new order."""
+    items.answers[RESERVE] = 409
+    with pytest.raises(NotEnoughStockError):
+        run(saga.place(ORDER, key="k-3"))
+    items.answers[RESERVE] = 200
+    order, replayed = run(saga.place(ORDER, key="k-3"))
+    assert (order.status, replayed) == (CREATED, False)
+    assert [o.status for o in stored(sessions)] == [FAILED, CREATED]
+
+
+def test_cancel_returns_the_stock_once(saga, sessions, items):
+    """Cancelling a CREATED order releases its reservation; cancelling again calls no one."""
+    order, _ = run(saga.place(ORDER))
+    cancelled = run(saga.cancel(order.id))
+    run(saga.cancel(order.id))
+    assert cancelled.status == "CANCELLED"
+    releases = [json for method, path, json in items.calls if (method, path) == RELEASE]
+    assert releases == [{"reservation_id": order.reservation_id}]
+    assert saga.pending_release_count() == 0
