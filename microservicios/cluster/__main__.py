@@ -9,7 +9,7 @@ from microservicios.cluster.cluster import Cluster, resolve_ports
 from microservicios.cluster.processes import ProcessCluster
 from microservicios.cluster.runner import ClusterError
 from microservicios.common.cli import spanish_parser
-from microservicios.common.settings import SERVICE_NAMES
+from microservicios.common.registry import SERVICES, ServiceEntry, ServiceRegistry
 
 DESCRIPTION = """\
 Levanta el gateway y los servicios users, items y orders en 127.0.0.1.
@@ -21,22 +21,36 @@ ejemplos:
   python -m microservicios.cluster
   python -m microservicios.cluster --ports auto
   python -m microservicios.cluster --ports gateway=9080,users=9001 --data-dir data/prueba
-  python -m microservicios.cluster --processes"""
+  python -m microservicios.cluster --processes
+  python -m microservicios.cluster --service avisos=mis_servicios.avisos:create_app"""
 
 
 def parse_ports(text: str | None) -> None | str | dict[str, int]:
+    """'auto', or servicio=puerto pairs (the names are checked against the registry later)."""
     if text is None or text == "auto":
         return text
     ports: dict[str, int] = {}
     for pair in text.split(","):
         name, _, number = pair.partition("=")
-        if name.strip() not in SERVICE_NAMES or not number.strip().isdigit():
+        if not name.strip().isidentifier() or not number.strip().isdigit():
             raise argparse.ArgumentTypeError(
-                f"'{pair}' no es válido: usá servicio=puerto, "
-                f"con servicio en {list(SERVICE_NAMES)}."
+                f"'{pair}' no es válido: usá servicio=puerto, con servicio en "
+                f"{list(SERVICES.names)} o uno agregado con --service."
             )
         ports[name.strip()] = int(number)
     return ports
+
+
+def parse_service(text: str) -> ServiceEntry:
+    """nombre=modulo:funcion, a service added to the registry for this run (lab 6)."""
+    name, _, factory = text.partition("=")
+    module, _, function = factory.partition(":")
+    if not name.isidentifier() or not module or not function.isidentifier():
+        raise argparse.ArgumentTypeError(
+            f"'{text}' no es válido: usá nombre=modulo:funcion, por ejemplo "
+            "notifications=labs.lab06_nuevo_servicio.notifications:create_app."
+        )
+    return ServiceEntry(name, factory)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no mostrar los logs JSON de los servicios"
+    )
+    parser.add_argument(
+        "--service",
+        type=parse_service,
+        action="append",
+        default=[],
+        metavar="NOMBRE=MODULO:FUNCION",
+        help="sumar un servicio más detrás del gateway (se puede repetir)",
     )
     return parser
 
@@ -76,13 +98,24 @@ def wait_for_ctrl_c() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    registry: ServiceRegistry = SERVICES.with_services(*args.service)
     try:
         if args.processes:
-            cluster = ProcessCluster(resolve_ports(args.ports), args.data_dir, quiet=args.quiet)
+            cluster = ProcessCluster(
+                resolve_ports(args.ports, registry),
+                args.data_dir,
+                quiet=args.quiet,
+                registry=registry,
+            )
             cluster.start()
-            urls = {name: cluster.url(name) for name in SERVICE_NAMES}
+            urls = {name: cluster.url(name) for name in registry.names}
         else:
-            cluster = Cluster(ports=args.ports, data_dir=args.data_dir, echo_logs=not args.quiet)
+            cluster = Cluster(
+                ports=args.ports,
+                data_dir=args.data_dir,
+                echo_logs=not args.quiet,
+                factories={entry.name: entry.factory for entry in args.service},
+            )
             cluster.start()
             urls = cluster.urls()
     except ClusterError as exc:

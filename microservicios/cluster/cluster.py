@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from microservicios.cluster.apps import APP_FACTORIES, AppFactory
 from microservicios.cluster.logbook import LogBook
 from microservicios.cluster.runner import (
     START_TIMEOUT_S,
@@ -20,18 +19,20 @@ from microservicios.common.context import context_of
 from microservicios.common.errors import spanish_validation_errors
 from microservicios.common.faults import Faults
 from microservicios.common.logs import LogRecord
+from microservicios.common.registry import SERVICES, AppFactory, ServiceRegistry
 from microservicios.common.resilience import BreakerFactory
-from microservicios.common.settings import DEFAULT_PORTS, SERVICE_NAMES, Settings
+from microservicios.common.settings import Settings
 
 Ports = None | str | dict[str, int]
 
 
-def resolve_ports(ports: Ports, names: tuple[str, ...] = SERVICE_NAMES) -> dict[str, int]:
+def resolve_ports(ports: Ports, registry: ServiceRegistry = SERVICES) -> dict[str, int]:
     """None → the classic ports; "auto" → free ports (0); a dict overrides some of them.
 
     A service without a classic port (one added in lab 6) gets a free port.
     """
-    classic = {name: DEFAULT_PORTS.get(name, 0) for name in names}
+    names = registry.names
+    classic = registry.classic_ports()
     if ports is None:
         return classic
     if ports == "auto":
@@ -66,7 +67,7 @@ class Cluster:
         echo_logs: bool = False,
         settings: Settings | dict[str, Any] | None = None,
         fresh: bool = False,
-        factories: dict[str, AppFactory] | None = None,
+        factories: dict[str, str | AppFactory] | None = None,
         breaker_factory: BreakerFactory | None = None,
         app_options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
@@ -78,16 +79,15 @@ class Cluster:
         self.data_dir = Path(data_dir)
         self.logbook = LogBook(echo=echo_logs)
         self.fresh = fresh
-        # Services in start order: the gateway last, once everything it routes to is up.
-        merged = {**APP_FACTORIES, **(factories or {})}
-        self._factories = {n: f for n, f in merged.items() if n != "gateway"}
-        self._factories["gateway"] = merged["gateway"]
-        self.names = tuple(self._factories)
+        # The registry's services plus any given here (lab 6), in start order: the gateway
+        # last, once everything it routes to is up.
+        self.registry = SERVICES.with_factories(factories or {})
+        self.names = self.registry.names
         self._app_options = {name: dict((app_options or {}).get(name, {})) for name in self.names}
         if breaker_factory is not None:
             for options in self._app_options.values():
                 options.setdefault("breaker_factory", breaker_factory)
-        self._requested_ports = resolve_ports(ports, self.names)
+        self._requested_ports = resolve_ports(ports, self.registry)
         self.settings: Settings | None = None
         self._runners: dict[str, ServiceRunner] = {}
         # kill/revive/inject/heal, with wall-clock times, to mark them on timelines.
@@ -281,9 +281,7 @@ class Cluster:
 
     def _build_settings(self, ports: dict[str, int]) -> Settings:
         urls = {name: f"http://{self.host}:{port}" for name, port in ports.items()}
-        core = {f"{name}_service_url": urls[name] for name in SERVICE_NAMES}
-        extra = {name: url for name, url in urls.items() if name not in SERVICE_NAMES}
-        placement = {**core, "extra_service_urls": extra, "data_dir": self.data_dir}
+        placement = {"service_urls": urls, "data_dir": self.data_dir}
         if self._base_settings is not None:
             return self._base_settings.model_copy(update=placement)
         return Settings(**{**self._overrides, **placement})
@@ -291,7 +289,7 @@ class Cluster:
     def _factory_for(self, name: str):  # noqa: ANN202
         def build():  # noqa: ANN202
             options = {"log_sinks": [self.logbook], **self._app_options[name]}
-            return self._factories[name](self.settings, **options)
+            return self.registry[name].load_factory()(self.settings, **options)
 
         return build
 

@@ -5,8 +5,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from microservicios.common.fields import MAX_ID
+
 MAX_LIMIT = 1000
-MAX_ID = 2**63 - 1  # SQLite's largest integer: beyond it the driver itself fails.
 
 
 @dataclass(frozen=True)

@@ -61,15 +61,6 @@ def build_breakers(
     return {target: factory(caller, target, config, on_transition=hook) for target in targets}
 
 
-def retry_policy(settings: Settings) -> RetryPolicy:
-    return RetryPolicy(
-        max_attempts=settings.retry_max_attempts,
-        base_delay=settings.retry_base_delay,
-        max_delay=settings.retry_max_delay,
-        retry_after_cap=settings.retry_after_cap,
-    )
-
-
 def build_clients(
     caller: str,
     breakers: dict[str, CircuitBreaker],
@@ -92,7 +83,7 @@ def build_clients(
             logger=logger,
             metrics=metrics,
             breaker=breaker,
-            policy=retry_policy(settings),
+            policy=RetryPolicy.from_settings(settings),
             timeouts=timeouts or CallTimeouts.from_settings(settings),
             is_failure=is_failure,
         )

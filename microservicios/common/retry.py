@@ -14,6 +14,8 @@ import random
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from microservicios.common.settings import Settings
+
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -29,11 +31,23 @@ class Outcome(StrEnum):
 
 @dataclass
 class RetryPolicy:
-    max_attempts: int = 3
-    base_delay: float = 0.05
-    max_delay: float = 0.5
-    retry_after_cap: float = 1.0
+    """How many attempts, and how long to wait between them; built from `Settings`."""
+
+    max_attempts: int
+    base_delay: float
+    max_delay: float
+    retry_after_cap: float
     rng: random.Random = field(default_factory=random.Random)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, rng: random.Random | None = None) -> "RetryPolicy":
+        return cls(
+            max_attempts=settings.retry_max_attempts,
+            base_delay=settings.retry_base_delay,
+            max_delay=settings.retry_max_delay,
+            retry_after_cap=settings.retry_after_cap,
+            rng=rng or random.Random(),
+        )
 
     def should_retry(
         self, outcome: Outcome, *, idempotent: bool, status: int | None = None

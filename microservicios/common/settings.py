@@ -4,15 +4,50 @@ Settings are built at the edges (the CLI, a `Cluster`, a test fixture) and passe
 down to `create_app(settings)`; no module keeps a global copy.
 """
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from microservicios.common.registry import GATEWAY, SERVICES
 
 DEFAULT_SECRET = "dev-secret"
-SERVICE_NAMES = ("gateway", "users", "items", "orders")
-BACKEND_NAMES = ("users", "items", "orders")
-DEFAULT_PORTS = {"gateway": 8080, "users": 8001, "items": 8002, "orders": 8003}
+URL_VARIABLE_SUFFIX = "_service_url"
+
+
+def default_service_urls() -> dict[str, str]:
+    """Every registered service on loopback, at its classic port."""
+    return {entry.name: f"http://127.0.0.1:{entry.port}" for entry in SERVICES if entry.port}
+
+
+class ServiceUrlVariables(PydanticBaseSettingsSource):
+    """`<NAME>_SERVICE_URL` variables (environment or `.env`) become `service_urls[name]`.
+
+    USERS_SERVICE_URL, ITEMS_SERVICE_URL and ORDERS_SERVICE_URL keep working, and a new
+    service needs no new settings field: NOTIFICATIONS_SERVICE_URL is read the same way.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], *sources: Mapping[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._sources = sources  # lowest priority first
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ gives the whole mapping
+
+    def __call__(self) -> dict[str, Any]:
+        urls = {}
+        for source in self._sources:
+            for variable, value in source.items():
+                name = variable.lower().removesuffix(URL_VARIABLE_SUFFIX)
+                if variable.lower().endswith(URL_VARIABLE_SUFFIX) and name and value:
+                    urls[name] = value
+        return {"service_urls": urls} if urls else {}
 
 
 class Settings(BaseSettings):
@@ -23,12 +58,9 @@ class Settings(BaseSettings):
     )
 
     service_secret: SecretStr = SecretStr(DEFAULT_SECRET)
-    users_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['users']}"
-    items_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['items']}"
-    orders_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['orders']}"
-    # More services behind the gateway (lab 6): {"notifications": "http://127.0.0.1:8004"}.
-    # As an environment variable, JSON: EXTRA_SERVICE_URLS='{"notifications": "http://..."}'
-    extra_service_urls: dict[str, str] = Field(default_factory=dict)
+    # Where each service listens, by name: the registry's classic ports unless overridden,
+    # e.g. with USERS_SERVICE_URL=http://10.0.0.5:8001 (see ServiceUrlVariables).
+    service_urls: dict[str, str] = Field(default_factory=default_service_urls)
 
     data_dir: Path = Path("data")
     users_database_url: str | None = None
@@ -54,23 +86,38 @@ class Settings(BaseSettings):
     breaker_reset_timeout: float = Field(default=5.0, gt=0)
     breaker_half_open_max_calls: int = Field(default=1, ge=1)
 
-    @field_validator("users_service_url", "items_service_url", "orders_service_url")
     @classmethod
-    def _strip_trailing_slash(cls, url: str) -> str:
-        return url.rstrip("/")
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        url_variables = ServiceUrlVariables(
+            settings_cls, getattr(dotenv_settings, "env_vars", {}), env_settings.env_vars
+        )
+        # Earlier sources win: arguments, then the environment, then .env.
+        return init_settings, env_settings, url_variables, dotenv_settings, file_secret_settings
+
+    @field_validator("service_urls")
+    @classmethod
+    def _complete_service_urls(cls, urls: dict[str, str]) -> dict[str, str]:
+        """The defaults for services not named, and no trailing slash on any URL."""
+        return {name: url.rstrip("/") for name, url in {**default_service_urls(), **urls}.items()}
 
     def service_url(self, service: str) -> str:
         """Base URL (no trailing slash) where `service` listens."""
-        if service in SERVICE_NAMES:
-            return getattr(self, f"{service}_service_url")
-        if service in self.extra_service_urls:
-            return self.extra_service_urls[service].rstrip("/")
-        raise ValueError(f"Servicio desconocido: '{service}'.")
+        try:
+            return self.service_urls[service]
+        except KeyError:
+            raise ValueError(f"Servicio desconocido: '{service}'.") from None
 
     @property
     def routed_services(self) -> tuple[str, ...]:
         """The services the gateway forwards to, by the first segment of the path."""
-        return BACKEND_NAMES + tuple(self.extra_service_urls)
+        return tuple(name for name in self.service_urls if name != GATEWAY)
 
     def database_url(self, service: str) -> str:
         """SQLAlchemy URL of `service`'s own database: the override, or a file in data_dir."""

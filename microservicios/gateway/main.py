@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
         inner_middleware=(InternalRouteGuard,),
         is_failure=upstream_failed,
         app_class=partial(GatewayApp, routed_services=services),
-        timeouts=CallTimeouts(
+        timeouts=CallTimeouts(  # attempt and whole call bounded by gateway_timeout
             connect=settings.http_connect_timeout,
             attempt=settings.gateway_timeout,
             deadline=settings.gateway_timeout,

@@ -5,7 +5,7 @@ from fastapi import APIRouter, HTTPException, Response
 from microservicios.common.auth import ServiceAuth
 from microservicios.common.context import ContextDep
 from microservicios.common.db import SessionDep
-from microservicios.common.ids import IdPath
+from microservicios.common.fields import IdPath
 from microservicios.common.pagination import PageDep
 from microservicios.items import crud, reservations
 from microservicios.items.schemas import (

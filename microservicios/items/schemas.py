@@ -4,10 +4,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_STOCK = 1_000_000_000
-MAX_QTY = 1_000_000
+from microservicios.common.fields import MAX_QTY, SKU_PATTERN, Sku
 
-Sku = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+MAX_STOCK = 1_000_000_000
 ReservationId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
@@ -25,7 +24,7 @@ class ItemUpdate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
-    sku: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    sku: str | None = Field(default=None, min_length=1, max_length=64, pattern=SKU_PATTERN)
     stock: int | None = Field(default=None, ge=0, le=MAX_STOCK, strict=True)
 
 

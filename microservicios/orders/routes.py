@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Response
 
 from microservicios.common.db import SessionDep
+from microservicios.common.fields import IdPath
 from microservicios.common.headers import IDEMPOTENCY_KEY_HEADER, RETRY_AFTER_HEADER
-from microservicios.common.ids import IdPath
 from microservicios.common.pagination import PageDep
 from microservicios.orders import crud, remote
 from microservicios.orders.context import SagaDep

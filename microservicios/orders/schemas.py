@@ -4,8 +4,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from microservicios.common.pagination import MAX_ID
-from microservicios.items.schemas import MAX_QTY, Sku
+from microservicios.common.fields import MAX_ID, MAX_QTY, Sku
 
 
 class OrderCreate(BaseModel):

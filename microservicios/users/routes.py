@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, Response
 
 from microservicios.common.context import ContextDep
 from microservicios.common.db import SessionDep
-from microservicios.common.ids import IdPath
+from microservicios.common.fields import IdPath
 from microservicios.common.pagination import PageDep
 from microservicios.users import crud
 from microservicios.users.schemas import UserCreate, UserRead, UserUpdate

@@ -85,15 +85,13 @@ def slow_system(tmp_path) -> Iterator[dict[str, str]]:
     fake_url = f"http://127.0.0.1:{fake.server_address[1]}"
 
     orders_settings = make_settings(
-        tmp_path / "orders", users_service_url=fake_url, items_service_url=fake_url
+        tmp_path / "orders", service_urls={"users": fake_url, "items": fake_url}
     )
     orders_server, orders_thread, orders_port = serve(create_orders(orders_settings, log_sinks=[]))
     orders_url = f"http://127.0.0.1:{orders_port}"
     gateway_settings = make_settings(
         tmp_path / "gateway",
-        users_service_url=fake_url,
-        items_service_url=fake_url,
-        orders_service_url=orders_url,
+        service_urls={"users": fake_url, "items": fake_url, "orders": orders_url},
     )
     gateway_server, gateway_thread, gateway_port = serve(
         create_gateway(gateway_settings, log_sinks=[])

@@ -79,7 +79,7 @@ def make_client(base_url: str, session, records: list, threshold: int = 5) -> Se
         secret="s3cret",
         logger=EventLogger("orders", sinks=[records.append]),
         breaker=CircuitBreaker("orders", "items", BreakerConfig(failure_threshold=threshold)),
-        policy=RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.002),
+        policy=RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.002, retry_after_cap=1.0),
         timeouts=CallTimeouts(connect=0.2, attempt=0.2, deadline=2.0),
     )
 

@@ -68,7 +68,7 @@ def gateway_to_echo(tmp_path, echo, log_records) -> Iterator[TestClient]:
     """A gateway whose three backends are all the echo server."""
     url = f"http://127.0.0.1:{echo.server_address[1]}"
     settings = make_settings(
-        tmp_path, users_service_url=url, items_service_url=url, orders_service_url=url
+        tmp_path, service_urls=dict.fromkeys(("users", "items", "orders"), url)
     )
     with TestClient(create_app(settings, log_sinks=[log_records.append])) as client:
         yield client
@@ -117,9 +117,7 @@ def test_client_service_token_is_replaced_by_the_gateways(tmp_path, echo, log_re
     url = f"http://127.0.0.1:{echo.server_address[1]}"
     settings = make_settings(
         tmp_path,
-        users_service_url=url,
-        items_service_url=url,
-        orders_service_url=url,
+        service_urls=dict.fromkeys(("users", "items", "orders"), url),
         service_secret="gateway-secret",
     )
     with TestClient(create_app(settings, log_sinks=[])) as client:

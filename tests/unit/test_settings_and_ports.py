@@ -4,7 +4,8 @@ import pytest
 
 from microservicios import ClusterError
 from microservicios.cluster.cluster import resolve_ports
-from microservicios.common.settings import DEFAULT_PORTS, SERVICE_NAMES
+from microservicios.common.registry import SERVICES
+from microservicios.common.settings import Settings
 from tests.conftest import make_settings
 
 
@@ -24,8 +25,29 @@ def test_database_url_env_override_applies_to_its_service_only(monkeypatch, tmp_
 
 def test_service_url_has_no_trailing_slash(tmp_path):
     """A configured URL ending in '/' is stored without it."""
-    settings = make_settings(tmp_path, users_service_url="http://127.0.0.1:8001///")
+    settings = make_settings(tmp_path, service_urls={"users": "http://127.0.0.1:8001///"})
     assert settings.service_url("users") == "http://127.0.0.1:8001"
+
+
+def test_service_url_variables_fill_the_mapping(monkeypatch, tmp_path):
+    """USERS_SERVICE_URL still works, and any <NAME>_SERVICE_URL adds a routed service."""
+    monkeypatch.setenv("USERS_SERVICE_URL", "http://10.1.2.3:9001/")
+    monkeypatch.setenv("NOTIFICATIONS_SERVICE_URL", "http://127.0.0.1:8004")
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    assert settings.service_url("users") == "http://10.1.2.3:9001"
+    assert settings.service_url("items") == "http://127.0.0.1:8002"
+    assert settings.service_url("notifications") == "http://127.0.0.1:8004"
+    assert settings.routed_services == ("users", "items", "orders", "notifications")
+
+
+def test_service_url_variables_are_read_from_the_env_file(monkeypatch, tmp_path):
+    """A .env file's ORDERS_SERVICE_URL counts, below a real environment variable."""
+    env_file = tmp_path / "custom.env"
+    env_file.write_text("ORDERS_SERVICE_URL=http://127.0.0.1:7003\nITEMS_SERVICE_URL=http://x:1\n")
+    monkeypatch.setenv("ITEMS_SERVICE_URL", "http://127.0.0.1:7002")
+    settings = Settings(_env_file=env_file)
+    assert settings.service_url("orders") == "http://127.0.0.1:7003"
+    assert settings.service_url("items") == "http://127.0.0.1:7002"
 
 
 def test_default_secret_is_detected(settings, tmp_path):
@@ -39,17 +61,17 @@ def test_resolve_ports_none_gives_the_classic_ports():
     ports = resolve_ports(None)
     assert ports == {"gateway": 8080, "users": 8001, "items": 8002, "orders": 8003}
     ports["users"] = 1
-    assert DEFAULT_PORTS["users"] == 8001
+    assert SERVICES["users"].port == 8001
 
 
 def test_resolve_ports_auto_asks_for_free_ports():
     """'auto' → port 0 (a free port) for each of the four services."""
-    assert resolve_ports("auto") == {name: 0 for name in SERVICE_NAMES}
+    assert resolve_ports("auto") == {name: 0 for name in SERVICES.names}
 
 
 def test_resolve_ports_dict_overrides_some_ports():
     """A dict replaces the ports it names and keeps the others."""
-    assert resolve_ports({"users": 9001}) == {**DEFAULT_PORTS, "users": 9001}
+    assert resolve_ports({"users": 9001}) == {**SERVICES.classic_ports(), "users": 9001}
 
 
 @pytest.mark.parametrize("ports", [{"userz": 9001}, {"users": 9001, "db": 1}])
@@ -57,7 +79,7 @@ def test_resolve_ports_unknown_service_raises_cluster_error(ports):
     """An unknown service name is refused with a Spanish message naming it."""
     with pytest.raises(ClusterError, match="desconocidos") as caught:
         resolve_ports(ports)
-    unknown = next(name for name in ports if name not in SERVICE_NAMES)
+    unknown = next(name for name in ports if name not in SERVICES)
     assert unknown in str(caught.value)
 
 
