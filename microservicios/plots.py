@@ -11,6 +11,7 @@ notebook shows as a PNG by itself; `fig.savefig("x.png")` saves it.
 import io
 import time
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 try:
@@ -28,9 +29,13 @@ class NotebookFigure(Figure):
         return buffer.getvalue()
 
 
-STATE_COLORS = {"closed": "#55a868", "half_open": "#f0a73a", "open": "#c44e52"}
-STATE_LABELS = {"closed": "cerrado", "half_open": "semiabierto", "open": "abierto"}
-MARK_LABELS = {"kill": "kill", "revive": "revive", "inject": "fallas", "heal": "heal"}
+STATE_COLORS = MappingProxyType({"closed": "#55a868", "half_open": "#f0a73a", "open": "#c44e52"})
+STATE_LABELS = MappingProxyType(
+    {"closed": "cerrado", "half_open": "semiabierto", "open": "abierto"}
+)
+MARK_LABELS = MappingProxyType(
+    {"kill": "kill", "revive": "revive", "inject": "fallas", "heal": "heal"}
+)
 
 
 def breaker_timeline(

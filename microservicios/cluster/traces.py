@@ -7,6 +7,7 @@ record per outgoing attempt, each with its trace id, span ids, start time and du
 
 import html
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 SPAN_EVENTS = ("http.request", "http.call")
@@ -117,9 +118,11 @@ class Trace:
         )
 
 
-_ANSWERED = {str(code) for code in range(100, 600)}
+_ANSWERED = frozenset(str(code) for code in range(100, 600))
 
-_COLORS = {"gateway": "#4c72b0", "orders": "#dd8452", "users": "#55a868", "items": "#c44e52"}
+_COLORS = MappingProxyType(
+    {"gateway": "#4c72b0", "orders": "#dd8452", "users": "#55a868", "items": "#c44e52"}
+)
 
 
 def build_trace(records: list[dict[str, Any]], request_or_trace_id: str) -> Trace:

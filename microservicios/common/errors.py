@@ -1,6 +1,7 @@
 """Error answers in Spanish, translated once at the boundary of every app."""
 
 import math
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,31 +13,35 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from microservicios.common.context import context_of
 
 # Starlette's own English texts for errors it raises before our code runs.
-DEFAULT_DETAILS = {
-    404: "Ruta no encontrada.",
-    405: "Método no permitido en esta ruta.",
-}
+DEFAULT_DETAILS = MappingProxyType(
+    {
+        404: "Ruta no encontrada.",
+        405: "Método no permitido en esta ruta.",
+    }
+)
 
-VALIDATION_MESSAGES = {
-    "missing": "es obligatorio",
-    "string_too_short": "es demasiado corto (mínimo {min_length} caracteres)",
-    "string_too_long": "es demasiado largo (máximo {max_length} caracteres)",
-    "string_type": "debe ser un texto",
-    "string_pattern_mismatch": "tiene un formato no válido",
-    "int_parsing": "debe ser un número entero",
-    "int_type": "debe ser un número entero",
-    "bool_type": "debe ser true o false",
-    "int_from_float": "debe ser un número entero",
-    "greater_than_equal": "debe ser mayor o igual que {ge}",
-    "greater_than": "debe ser mayor que {gt}",
-    "less_than_equal": "debe ser menor o igual que {le}",
-    "less_than": "debe ser menor que {lt}",
-    "value_error": "no es válido",
-    "json_invalid": "no es JSON válido",
-    "model_attributes_type": "debe ser un objeto JSON",
-    "dict_type": "debe ser un objeto JSON",
-    "extra_forbidden": "no es un campo permitido",
-}
+VALIDATION_MESSAGES = MappingProxyType(
+    {
+        "missing": "es obligatorio",
+        "string_too_short": "es demasiado corto (mínimo {min_length} caracteres)",
+        "string_too_long": "es demasiado largo (máximo {max_length} caracteres)",
+        "string_type": "debe ser un texto",
+        "string_pattern_mismatch": "tiene un formato no válido",
+        "int_parsing": "debe ser un número entero",
+        "int_type": "debe ser un número entero",
+        "bool_type": "debe ser true o false",
+        "int_from_float": "debe ser un número entero",
+        "greater_than_equal": "debe ser mayor o igual que {ge}",
+        "greater_than": "debe ser mayor que {gt}",
+        "less_than_equal": "debe ser menor o igual que {le}",
+        "less_than": "debe ser menor que {lt}",
+        "value_error": "no es válido",
+        "json_invalid": "no es JSON válido",
+        "model_attributes_type": "debe ser un objeto JSON",
+        "dict_type": "debe ser un objeto JSON",
+        "extra_forbidden": "no es un campo permitido",
+    }
+)
 
 
 class ServiceUnavailableError(Exception):

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from microservicios.common.tracing import current_span
@@ -18,7 +19,7 @@ from microservicios.common.tracing import current_span
 LogRecord = dict[str, Any]
 LogSink = Callable[[LogRecord], None]
 
-LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
+LEVELS = MappingProxyType({"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40})
 
 # Context variables are per task/thread, not shared state: each request sees its own id.
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)

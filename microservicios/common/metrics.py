@@ -1,9 +1,11 @@
 """Prometheus metrics, one registry per app instance (several apps share one process)."""
 
+from types import MappingProxyType
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-BREAKER_STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+BREAKER_STATE_VALUES = MappingProxyType({"closed": 0, "half_open": 1, "open": 2})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 

@@ -1,6 +1,7 @@
 """Builds each app's outgoing clients: one breaker and one retry policy per target."""
 
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 import aiohttp
@@ -14,11 +15,13 @@ from microservicios.common.settings import Settings
 
 BreakerFactory = Callable[..., CircuitBreaker]
 
-TRANSITION_EVENTS = {
-    "open": "breaker.opened",
-    "half_open": "breaker.half_open",
-    "closed": "breaker.closed",
-}
+TRANSITION_EVENTS = MappingProxyType(
+    {
+        "open": "breaker.opened",
+        "half_open": "breaker.half_open",
+        "closed": "breaker.closed",
+    }
+)
 
 
 def report_transitions(

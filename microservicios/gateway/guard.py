@@ -8,7 +8,9 @@ from microservicios.common.context import context_of
 from microservicios.common.headers import SERVICE_TOKEN_HEADER, header
 from microservicios.gateway.paths import has_internal_segment
 
-NOT_FOUND = JSONResponse({"detail": "Ruta no encontrada."}, status_code=404)
+
+def not_found() -> JSONResponse:
+    return JSONResponse({"detail": "Ruta no encontrada."}, status_code=404)
 
 
 class InternalRouteGuard:
@@ -19,7 +21,7 @@ class InternalRouteGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and has_internal_segment(scope["path"]) and not _signed(scope):
-            await NOT_FOUND(scope, receive, send)
+            await not_found()(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

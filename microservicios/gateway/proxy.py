@@ -7,7 +7,6 @@ Hop-by-hop headers (RFC 9110 §7.6.1) describe a single connection, so they stop
 both directions; so does any X-Service-Token a client sends: only the gateway signs calls.
 """
 
-from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from microservicios.common.client import ServiceClient
@@ -19,6 +18,7 @@ from microservicios.common.headers import (
     TRACEPARENT_HEADER,
     TRACESTATE_HEADER,
 )
+from microservicios.gateway.guard import not_found
 from microservicios.gateway.paths import upstream_path
 
 HOP_BY_HOP = frozenset(
@@ -44,9 +44,6 @@ NOT_FORWARDED_REQUEST = HOP_BY_HOP | {
     TRACESTATE_HEADER,
 }
 NOT_FORWARDED_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server"}
-
-
-NOT_FOUND = JSONResponse({"detail": "Ruta no encontrada."}, status_code=404)
 
 
 def filter_headers(headers: list[tuple[str, str]], drop: frozenset[str]) -> list[tuple[str, str]]:
@@ -81,7 +78,7 @@ class ProxyApp:
         scope["route_label"] = f"/{service}/*"
         path = upstream_path(service, scope["path"])
         if path is None:
-            await NOT_FOUND(scope, receive, send)
+            await not_found()(scope, receive, send)
             return
         client: ServiceClient = context_of(scope["app"]).clients[service]
         try:

@@ -40,14 +40,14 @@ class Lab:
         return labs_dir / "solutions" / self.slug / self.filename
 
 
-LABS = [
+LABS = (
     Lab(1, "lab01_endpoint", "Un endpoint nuevo, visto a través del gateway", "busqueda.py"),
     Lab(2, "lab02_reintentos", "Reintentos con backoff y jitter", "reintentos.py"),
     Lab(3, "lab03_circuit_breaker", "Tu propio circuit breaker", "breaker.py"),
     Lab(4, "lab04_idempotencia", "Un endpoint idempotente", "pagos.py"),
     Lab(5, "lab05_saga", "La compensación de una saga", "saga.py"),
     Lab(6, "lab06_nuevo_servicio", "Un quinto servicio en el cluster", "notifications.py"),
-]
+)
 
 
 def get_lab(number: int) -> Lab:

@@ -84,7 +84,7 @@ def same_answer_directly(module: ModuleType) -> None:
         )
 
 
-CHECKS = [
+CHECKS = (
     Check("el archivo define `router` con prefijo /users", has_router),
     Check(
         "GET /users/search?email=… devuelve el usuario a través del gateway", finds_user_via_gateway
@@ -94,9 +94,9 @@ CHECKS = [
     Check("sin el parámetro email la respuesta es 422", missing_email_is_422),
     Check("GET /users/ y GET /users/{id} siguen funcionando", other_routes_still_work),
     Check("directo en users y vía gateway responden lo mismo", same_answer_directly),
-]
+)
 
-HINTS = [
+HINTS = (
     "Mirá cómo está hecho GET /users/{user_id} en microservicios/users/routes.py y "
     "microservicios/users/crud.py: tu ruta es parecida, pero busca por email.",
     "Para buscar por una columna que no es la clave: "
@@ -104,4 +104,4 @@ HINTS = [
     "Los emails se guardan en minúsculas (mirá users/schemas.py): usá email.lower(). "
     "Si el resultado es None: raise HTTPException(status_code=404, detail='No hay ningún "
     "usuario con ese email.')",
-]
+)

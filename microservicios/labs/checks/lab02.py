@@ -116,7 +116,7 @@ def waits_grow(module: ModuleType) -> None:
     )
 
 
-CHECKS = [
+CHECKS = (
     Check("backoff queda entre 0 y min(cap, base·2^(n-1))", backoff_within_bounds),
     Check("backoff usa todo el rango (full jitter)", backoff_has_full_jitter),
     Check("should_retry sólo repite lo que es seguro", classification),
@@ -127,12 +127,12 @@ CHECKS = [
     ),
     Check("nunca repite un POST que quizás ya se procesó", never_repeats_unsafe_post),
     Check("las esperas crecen con cada intento", waits_grow),
-]
+)
 
-HINTS = [
+HINTS = (
     "El techo del intento n es min(cap, base * 2 ** (n - 1)); la espera es rng.uniform(0, techo).",
     "En should_retry, empezá por el caso más fácil: 'not_sent' → True. Después los que "
     "dependen de idempotent. Mirá microservicios/common/retry.py: es la versión del proyecto.",
     "El bucle: for n in range(1, max_attempts + 1): intento = await send(); si n es el "
     "último o should_retry(...) es False, return intento; si no, await sleep(backoff(n, ...)).",
-]
+)

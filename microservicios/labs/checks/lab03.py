@@ -167,7 +167,7 @@ def works_in_live_cluster(module: ModuleType) -> None:
             )
 
 
-CHECKS = [
+CHECKS = (
     Check("empieza cerrado y deja pasar", starts_closed),
     Check("se abre con failure_threshold fallos seguidos", opens_after_threshold),
     Check("un éxito reinicia la cuenta de fallos", success_resets_count),
@@ -180,9 +180,9 @@ CHECKS = [
         "enchufado en un cluster real: se abre al matar items y se cierra al revivirlo",
         works_in_live_cluster,
     ),
-]
+)
 
-HINTS = [
+HINTS = (
     "Dibujá los tres estados y las flechas entre ellos antes de escribir código. Cada flecha "
     "es un `self._move_to(NUEVO, 'motivo')`.",
     "La transición open → half_open no la dispara una llamada sino el paso del tiempo: "
@@ -190,4 +190,4 @@ HINTS = [
     "allow_request(): usá self.state (no self._state) para que la espera venza. En half_open, "
     "dejá pasar si _probes_in_flight < config.half_open_max_calls, y sumá 1. La versión del "
     "proyecto está en microservicios/common/breaker.py.",
-]
+)

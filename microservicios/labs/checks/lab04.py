@@ -3,14 +3,14 @@
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 
 import httpx
 
 from microservicios.labs.checking import Check, expect
 from microservicios.labs.checks.support import served
 
-PAYMENT = {"amount": 1500, "concept": "Cuota de marzo"}
+PAYMENT = MappingProxyType({"amount": 1500, "concept": "Cuota de marzo"})
 
 
 def _with_app(module: ModuleType, scenario) -> None:  # noqa: ANN001
@@ -25,7 +25,10 @@ def _with_app(module: ModuleType, scenario) -> None:  # noqa: ANN001
 
 def without_key_each_post_pays(module: ModuleType) -> None:
     def scenario(http, _base) -> None:  # noqa: ANN001
-        first, second = http.post("/payments/", json=PAYMENT), http.post("/payments/", json=PAYMENT)
+        first, second = (
+            http.post("/payments/", json=dict(PAYMENT)),
+            http.post("/payments/", json=dict(PAYMENT)),
+        )
         expect(
             first.status_code == 201 and second.status_code == 201,
             f"Sin clave, los POST tienen que dar 201 (dieron {first.status_code}, {second.status_code}).",
@@ -40,8 +43,8 @@ def without_key_each_post_pays(module: ModuleType) -> None:
 def same_key_returns_same_payment(module: ModuleType) -> None:
     def scenario(http, _base) -> None:  # noqa: ANN001
         headers = {"Idempotency-Key": "pago-1"}
-        first = http.post("/payments/", json=PAYMENT, headers=headers)
-        again = http.post("/payments/", json=PAYMENT, headers=headers)
+        first = http.post("/payments/", json=dict(PAYMENT), headers=headers)
+        again = http.post("/payments/", json=dict(PAYMENT), headers=headers)
         expect(again.status_code in (200, 201), f"El reintento respondió {again.status_code}.")
         expect(
             again.json()["id"] == first.json()["id"],
@@ -56,7 +59,7 @@ def same_key_returns_same_payment(module: ModuleType) -> None:
 def same_key_other_body_is_422(module: ModuleType) -> None:
     def scenario(http, _base) -> None:  # noqa: ANN001
         headers = {"Idempotency-Key": "pago-2"}
-        http.post("/payments/", json=PAYMENT, headers=headers)
+        http.post("/payments/", json=dict(PAYMENT), headers=headers)
         other = http.post("/payments/", json={**PAYMENT, "amount": 99}, headers=headers)
         expect(
             other.status_code == 422,
@@ -71,7 +74,9 @@ def concurrent_duplicates_pay_once(module: ModuleType) -> None:
     def scenario(_http, base) -> None:  # noqa: ANN001
         def pay(_: int) -> httpx.Response:
             with httpx.Client(base_url=base, timeout=10) as http:
-                return http.post("/payments/", json=PAYMENT, headers={"Idempotency-Key": "carrera"})
+                return http.post(
+                    "/payments/", json=dict(PAYMENT), headers={"Idempotency-Key": "carrera"}
+                )
 
         with ThreadPoolExecutor(max_workers=20) as pool:
             answers = list(pool.map(pay, range(20)))
@@ -93,13 +98,13 @@ def concurrent_duplicates_pay_once(module: ModuleType) -> None:
 def different_keys_are_different_payments(module: ModuleType) -> None:
     def scenario(http, _base) -> None:  # noqa: ANN001
         for key in ("a", "b", "c"):
-            http.post("/payments/", json=PAYMENT, headers={"Idempotency-Key": key})
+            http.post("/payments/", json=dict(PAYMENT), headers={"Idempotency-Key": key})
         expect(len(http.get("/payments/").json()) == 3, "Claves distintas son pagos distintos.")
 
     _with_app(module, scenario)
 
 
-CHECKS = [
+CHECKS = (
     Check("sin Idempotency-Key, cada POST es un pago", without_key_each_post_pays),
     Check(
         "misma clave y mismos datos: el mismo pago, cobrado una vez", same_key_returns_same_payment
@@ -107,9 +112,9 @@ CHECKS = [
     Check("misma clave con otros datos: 422", same_key_other_body_is_422),
     Check("20 duplicados simultáneos cobran una sola vez", concurrent_duplicates_pay_once),
     Check("claves distintas son pagos distintos", different_keys_are_different_payments),
-]
+)
 
-HINTS = [
+HINTS = (
     "Primero lo secuencial: si llega una clave, buscá session.scalar(select(Payment).where("
     "Payment.idempotency_key == key)). Si existe, devolvelo en vez de crear otro.",
     "Guardá la huella (fingerprint(data)) junto al pago; si la clave existe con otra huella, "
@@ -117,4 +122,4 @@ HINTS = [
     "La carrera: dos hilos no encuentran la clave y los dos insertan. La columna es UNIQUE, "
     "así que el segundo commit lanza IntegrityError: session.rollback() y buscá el pago ganador. "
     "Mirá microservicios/orders/service.py (_claim) para la versión del proyecto.",
-]
+)

@@ -152,7 +152,7 @@ def late_reservation_is_undone(module: ModuleType) -> None:
     )
 
 
-CHECKS = [
+CHECKS = (
     Check("si todo sale bien, reserva, guarda y devuelve la orden", happy_path),
     Check("si items dice que no hay stock, no guarda nada", no_stock_stores_nothing),
     Check("si guardar falla, libera la reserva", store_failure_releases),
@@ -162,13 +162,13 @@ CHECKS = [
     ),
     Check("con el servicio items real, el stock vuelve a su valor", real_items_stock_comes_back),
     Check("una reserva que llega tarde (timeout) tampoco se pierde", late_reservation_is_undone),
-]
+)
 
-HINTS = [
+HINTS = (
     "Separá los dos pasos en dos try/except: uno alrededor de reserve() y otro alrededor de store().",
     "NoStockError es un 'no' claro: no hay nada que deshacer. UnavailableError es un 'no sé': "
     "liberá (release es idempotente) y volvé a lanzar el error con `raise`.",
     "Para que el error original gane: llamá a release() dentro de su propio try/except "
     "UnavailableError que no haga nada, y después `raise`. La versión del proyecto: "
     "microservicios/orders/service.py y orders/compensation.py.",
-]
+)

@@ -1,14 +1,14 @@
 """Lab 6: a fifth service, started by the cluster and routed by the gateway."""
 
 from pathlib import Path
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 
 from fastapi import FastAPI
 
 from microservicios.labs.checking import Check, expect
 from microservicios.labs.checks.support import client, throwaway_cluster
 
-NOTE = {"user_id": 1, "message": "Tu pedido salió"}
+NOTE = MappingProxyType({"user_id": 1, "message": "Tu pedido salió"})
 
 
 def _cluster(module: ModuleType):  # noqa: ANN202
@@ -33,7 +33,7 @@ def starts_with_health(module: ModuleType) -> None:
 
 def create_and_list_via_gateway(module: ModuleType) -> None:
     with _cluster(module) as cluster, client(cluster.url("gateway")) as http:
-        created = http.post("/notifications/", json=NOTE)
+        created = http.post("/notifications/", json=dict(NOTE))
         expect(
             created.status_code == 201,
             f"POST /notifications/ vía gateway respondió {created.status_code}: {created.text[:200]}",
@@ -53,7 +53,7 @@ def create_and_list_via_gateway(module: ModuleType) -> None:
 def same_answer_directly(module: ModuleType) -> None:
     with _cluster(module) as cluster:
         with client(cluster.url("gateway")) as http:
-            http.post("/notifications/", json=NOTE)
+            http.post("/notifications/", json=dict(NOTE))
             via_gateway = http.get("/notifications/").json()
         with client(cluster.url("notifications")) as http:
             expect(
@@ -76,7 +76,7 @@ def validates_in_spanish(module: ModuleType) -> None:
 
 def own_database(module: ModuleType) -> None:
     with _cluster(module) as cluster, client(cluster.url("gateway")) as http:
-        http.post("/notifications/", json=NOTE)
+        http.post("/notifications/", json=dict(NOTE))
         expect(
             (Path(cluster.data_dir) / "notifications.db").exists(),
             "El servicio tiene que guardar en su propia base, notifications.db, en data_dir.",
@@ -98,7 +98,7 @@ def gateway_knows_it(module: ModuleType) -> None:
         )
 
 
-CHECKS = [
+CHECKS = (
     Check("create_app() construye una app FastAPI", builds_an_app),
     Check("el cluster lo arranca y /health responde", starts_with_health),
     Check("POST y GET /notifications/ andan a través del gateway", create_and_list_via_gateway),
@@ -106,13 +106,13 @@ CHECKS = [
     Check("los datos inválidos dan 422 en castellano", validates_in_spanish),
     Check("usa su propia base de datos", own_database),
     Check("el gateway lo conoce: breaker propio y 503 si se cae", gateway_knows_it),
-]
+)
 
-HINTS = [
+HINTS = (
     "Copiá la forma de microservicios/users/routes.py: una función async por ruta, con "
     "@router.get('/') y @router.post('/', status_code=201).",
     "Para listar: select(Notification).order_by(Notification.id).limit(page.limit)"
     ".offset(page.offset), y devolvé list(session.scalars(query)).",
     "Para crear: Notification(user_id=data.user_id, message=data.message), session.add(...), "
     "session.commit() y devolvé el objeto: response_model=NotificationOut lo convierte.",
-]
+)
