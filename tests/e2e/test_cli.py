@@ -1,4 +1,8 @@
-"""`python -m microservicios.cluster`: help text and a foreground run stopped with Ctrl-C."""
+"""`python -m microservicios.cluster`: help text and a foreground run stopped with Ctrl-C.
+
+The CLI reads settings from the environment and a `.env` in its working directory, as it
+should: each run here starts in a temporary directory, so a developer's `.env` stays out.
+"""
 
 import os
 import queue
@@ -12,13 +16,21 @@ import time
 import httpx
 import pytest
 
+from tests.helpers import subprocess_env
+
 CLI = [sys.executable, "-m", "microservicios.cluster"]
 SPANISH_WORDS = re.compile(r"\b(puertos?|servicios?|carpeta|datos|proceso|detiene|ayuda)\b")
 
 
-def test_help_exits_0_and_is_in_spanish():
+def run_cli(*args: str, cwd) -> subprocess.CompletedProcess:  # noqa: ANN001
+    return subprocess.run(
+        CLI + list(args), capture_output=True, text=True, timeout=30, cwd=cwd, env=subprocess_env()
+    )
+
+
+def test_help_exits_0_and_is_in_spanish(tmp_path):
     """--help exits 0 and documents the options in Spanish."""
-    finished = subprocess.run(CLI + ["--help"], capture_output=True, text=True, timeout=30)
+    finished = run_cli("--help", cwd=tmp_path)
     assert finished.returncode == 0, finished.stderr
     text = finished.stdout
     for option in ("--ports", "--data-dir", "--processes", "--quiet"):
@@ -26,12 +38,11 @@ def test_help_exits_0_and_is_in_spanish():
     assert len(set(SPANISH_WORDS.findall(text.lower()))) >= 3, text
 
 
-def test_bad_ports_value_is_refused():
-    """A malformed --ports value ends with a non-zero exit and no traceback."""
-    finished = subprocess.run(
-        CLI + ["--ports", "gateway=abc"], capture_output=True, text=True, timeout=30
-    )
-    assert finished.returncode != 0
+def test_bad_ports_value_is_refused(tmp_path):
+    """A malformed --ports value exits 2 with a Spanish usage error and no traceback."""
+    finished = run_cli("--ports", "gateway=abc", cwd=tmp_path)
+    assert finished.returncode == 2
+    assert "'gateway=abc' no es válido" in finished.stderr
     assert "Traceback" not in finished.stderr
 
 
@@ -70,13 +81,13 @@ class LineReader:
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX-only here")
 def test_foreground_run_serves_and_stops_on_ctrl_c(tmp_path):
     """The CLI prints a table with the gateway URL, serves it, and exits 0 on Ctrl-C."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        CLI + ["--ports", "auto", "--data-dir", str(tmp_path)],
+        CLI + ["--ports", "auto", "--data-dir", str(tmp_path / "data")],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env=env,
+        cwd=tmp_path,
+        env=subprocess_env(PYTHONUNBUFFERED="1"),
     )
     try:
         reader = LineReader(process.stdout)

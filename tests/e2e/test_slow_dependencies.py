@@ -18,7 +18,7 @@ import uvicorn
 
 from microservicios.gateway.main import create_app as create_gateway
 from microservicios.orders.main import create_app as create_orders
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 FAKE_DELAY_S = 0.3  # each dependency: comfortably under the 0.5 s attempt timeout
 

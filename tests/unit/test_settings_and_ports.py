@@ -5,7 +5,7 @@ import pytest
 from microservicios import ClusterError
 from microservicios.cluster.cluster import resolve_ports
 from microservicios.common.settings import DEFAULT_PORTS, SERVICE_NAMES
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 def test_database_url_defaults_to_a_file_per_service_in_data_dir(settings, tmp_path):
