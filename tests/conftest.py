@@ -1,7 +1,10 @@
-"""Shared fixtures: settings for one app, a real in-process cluster, unique test data."""
+"""Shared fixtures: settings for one app, a real in-process cluster, unique test data.
 
-import time
-import uuid
+Plain helper functions live in tests/helpers.py; nothing imports from this file.
+"""
+
+import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,49 +13,37 @@ import pytest
 
 from microservicios import Cluster
 from microservicios.common.logs import LogRecord
-from microservicios.common.settings import Settings
-
-# An address where nothing listens: the discard port on loopback refuses connections.
-NOWHERE = "http://127.0.0.1:9"
-
-# Environment variables that Settings reads; cleared so a developer's shell cannot leak in.
-SETTINGS_ENV = (
-    "SERVICE_SECRET",
-    "USERS_SERVICE_URL",
-    "ITEMS_SERVICE_URL",
-    "ORDERS_SERVICE_URL",
-    "DATA_DIR",
-    "USERS_DATABASE_URL",
-    "ITEMS_DATABASE_URL",
-    "ORDERS_DATABASE_URL",
-    "LOG_LEVEL",
-    "HTTP_CONNECT_TIMEOUT",
-    "HTTP_ATTEMPT_TIMEOUT",
-)
+from microservicios.common.settings import URL_VARIABLE_SUFFIX, Settings
+from tests import helpers
 
 
-@pytest.fixture(autouse=True)
-def _clean_settings_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in SETTINGS_ENV:
-        monkeypatch.delenv(name, raising=False)
+@pytest.fixture(scope="session", autouse=True)
+def _clean_settings_env() -> Iterator[None]:
+    """Remove every variable Settings would read (SERVICE_SECRET, HTTP_*...), for the whole
+    session, so a developer's shell cannot leak into the tests or the processes they start."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.lower() in Settings.model_fields or name.lower().endswith(URL_VARIABLE_SUFFIX):
+                patch.delenv(name)
+        yield
 
 
-def make_settings(data_dir: Path, **overrides) -> Settings:
-    """Settings for tests: no .env file, every dependency pointing nowhere unless overridden."""
-    values = {
-        "data_dir": data_dir,
-        "users_service_url": NOWHERE,
-        "items_service_url": NOWHERE,
-        "orders_service_url": NOWHERE,
-        **overrides,
-    }
-    return Settings(_env_file=None, **values)
+@pytest.fixture(scope="session")
+def nowhere() -> Iterator[str]:
+    """The URL of a loopback port that refuses connections for the whole session.
+
+    The socket is bound (so no one else gets the port) but never listens: a connection to it
+    is refused at once, whatever else runs on this machine.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, nowhere: str) -> Settings:
     """Settings whose databases live in this test's tmp_path; other services unreachable."""
-    return make_settings(tmp_path)
+    return helpers.make_settings(tmp_path, **helpers.dependencies_at(nowhere))
 
 
 @pytest.fixture
@@ -63,59 +54,42 @@ def log_records() -> list[LogRecord]:
 
 @pytest.fixture
 def unique_email() -> Callable[[], str]:
-    return lambda: f"u-{uuid.uuid4().hex[:12]}@example.com"
+    return helpers.unique_email
 
 
 @pytest.fixture
 def unique_sku() -> Callable[[], str]:
-    return lambda: f"SKU-{uuid.uuid4().hex[:12]}"
-
-
-def settle_and_stop(cluster: Cluster) -> None:
-    """Stop `cluster` once orders has no stock release pending (bounded wait), so that the
-    compensation task is not cut off mid-call and the next test starts from a quiet system.
-    """
-    deadline = time.monotonic() + 5
-    try:
-        if cluster.status().get("orders") and cluster.status().get("items"):
-            with httpx.Client(timeout=2.0) as http:
-                while time.monotonic() < deadline:
-                    health = http.get(f"{cluster.url('orders')}/health").json()
-                    if not health.get("pending_releases"):
-                        break
-                    time.sleep(0.05)
-    except (httpx.HTTPError, ValueError):
-        pass
-    finally:
-        cluster.stop()
+    return helpers.unique_sku
 
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """One running cluster shared by the tests that only add data (never kill services)."""
-    running = Cluster(ports="auto", data_dir=tmp_path_factory.mktemp("cluster"))
+    # Its tests check answers, never timing, and some send many requests at once: PATIENT
+    # timeouts keep a busy machine from turning a slow call into a 503.
+    running = helpers.make_cluster(tmp_path_factory.mktemp("cluster"), **helpers.PATIENT)
     running.start()
     try:
         yield running
     finally:
-        settle_and_stop(running)
+        helpers.settle_and_stop(running)
 
 
 @pytest.fixture
 def fresh_cluster(tmp_path: Path) -> Iterator[Cluster]:
     """A cluster of this test's own, for tests that kill, revive or stop services."""
-    running = Cluster(ports="auto", data_dir=tmp_path / "cluster")
+    running = helpers.make_cluster(tmp_path / "cluster")
     running.start()
     try:
         yield running
     finally:
-        settle_and_stop(running)
+        helpers.settle_and_stop(running)
 
 
 @pytest.fixture(scope="session")
 def http() -> Iterator[httpx.Client]:
-    """A plain HTTP client for the cluster's loopback ports."""
-    with httpx.Client(timeout=10.0) as client:
+    """A plain HTTP client for the clusters' loopback ports (waits longer than any gateway)."""
+    with httpx.Client(timeout=helpers.PATIENT_CLIENT_TIMEOUT_S) as client:
         yield client
 
 
@@ -125,26 +99,12 @@ def gateway(cluster: Cluster) -> str:
 
 
 @pytest.fixture
-def new_user(http: httpx.Client, gateway: str, unique_email) -> Callable[..., dict]:
+def new_user(http: httpx.Client, gateway: str) -> Callable[..., dict]:
     """Create a user through the shared cluster's gateway and return it."""
-
-    def create(name: str = "Ana") -> dict:
-        response = http.post(f"{gateway}/users/", json={"name": name, "email": unique_email()})
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    return create
+    return lambda name="Ana": helpers.create_user(http, gateway, name=name)
 
 
 @pytest.fixture
-def new_item(http: httpx.Client, gateway: str, unique_sku) -> Callable[..., dict]:
+def new_item(http: httpx.Client, gateway: str) -> Callable[..., dict]:
     """Create an item through the shared cluster's gateway and return it."""
-
-    def create(stock: int = 10, name: str = "Lápiz") -> dict:
-        response = http.post(
-            f"{gateway}/items/", json={"name": name, "sku": unique_sku(), "stock": stock}
-        )
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    return create
+    return lambda stock=10, name="Lápiz": helpers.create_item(http, gateway, stock=stock, name=name)

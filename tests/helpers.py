@@ -1,11 +1,27 @@
-"""Small helpers for tests that talk to real sockets on 127.0.0.1."""
+"""Plain helper functions shared by the tests (fixtures live in conftest.py)."""
 
 import http.client
 import json
+import os
+import queue
+import re
 import socket
+import sys
+import threading
+import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
+
+from microservicios import Cluster
+from microservicios.cluster.cluster import Ports
+from microservicios.common.headers import SERVICE_TOKEN_HEADER
+from microservicios.common.registry import SERVICES
+from microservicios.common.settings import Settings
 
 
 @dataclass
@@ -74,3 +90,164 @@ def free_port() -> int:
     """A port the OS says is free now (it may be taken again later: use it at once)."""
     with socket.create_server(("127.0.0.1", 0)) as sock:
         return sock.getsockname()[1]
+
+
+# --- settings and clusters that never read a developer's .env ----------------------
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# For tests that count answers under concurrency: four services and the test's own client
+# share one process (one GIL) and this machine may be busy, so a call can wait in a queue far
+# longer than the classroom defaults (1 s to connect, 1 s per attempt). Here a slow machine
+# must never look like a dead dependency: roomy timeouts everywhere, the gateway's longer than
+# the services' (so it never gives up on an answer on its way), and a breaker that does not
+# open on a few slow calls. Clients of such a cluster wait PATIENT_CLIENT_TIMEOUT_S.
+PATIENT = {
+    "http_connect_timeout": 10.0,
+    "http_attempt_timeout": 10.0,
+    "http_deadline": 20.0,
+    "gateway_timeout": 30.0,
+    "breaker_failure_threshold": 1000,
+}
+PATIENT_CLIENT_TIMEOUT_S = 60.0
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Complete settings for a test, built without any .env file (the environment is
+    cleared of settings variables by conftest); `overrides` are Settings fields."""
+    return Settings(_env_file=None, data_dir=data_dir, **overrides)
+
+
+def dependencies_at(url: str) -> dict[str, dict[str, str]]:
+    """Settings overrides that send every call to users, items and orders to `url`."""
+    return {"service_urls": dict.fromkeys(SERVICES.backends, url)}
+
+
+def make_cluster(data_dir: Path, ports: Ports = "auto", **overrides: Any) -> Cluster:
+    """A (not yet started) cluster whose settings are exactly `make_settings(...)`."""
+    return Cluster(ports=ports, settings=make_settings(data_dir, **overrides))
+
+
+def service_token(settings: Settings) -> dict[str, str]:
+    """The X-Service-Token header that apps built with `settings` accept."""
+    return {SERVICE_TOKEN_HEADER: settings.service_secret.get_secret_value()}
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """This process's environment for a child Python run from another directory: the
+    package under test stays importable (the repository first on PYTHONPATH)."""
+    paths = [str(REPO_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), **extra}
+
+
+def settle_and_stop(cluster: Cluster) -> None:
+    """Stop `cluster` once orders has no stock release pending (bounded wait), so that the
+    compensation task is not cut off mid-call and the next test starts from a quiet system.
+    """
+    deadline = time.monotonic() + 5
+    try:
+        if cluster.status().get("orders") and cluster.status().get("items"):
+            with httpx.Client(timeout=2.0) as http:
+                while time.monotonic() < deadline:
+                    health = http.get(f"{cluster.url('orders')}/health").json()
+                    if not health.get("pending_releases"):
+                        break
+                    time.sleep(0.05)
+    except (httpx.HTTPError, ValueError):
+        pass
+    finally:
+        cluster.stop()
+
+
+# --- talking to the services ------------------------------------------------------------
+
+
+def unique_email() -> str:
+    return f"u-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def unique_sku() -> str:
+    return f"SKU-{uuid.uuid4().hex[:12]}"
+
+
+def create_user(http: httpx.Client, base: str = "", name: str = "Ana") -> dict:
+    """POST a user with a unique email to `base` (a gateway or users); returns it."""
+    response = http.post(f"{base}/users/", json={"name": name, "email": unique_email()})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def create_item(http: httpx.Client, base: str = "", stock: int = 10, name: str = "Lápiz") -> dict:
+    """POST an item with a unique SKU to `base` (a gateway or items); returns it."""
+    body = {"name": name, "sku": unique_sku(), "stock": stock}
+    response = http.post(f"{base}/items/", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def stock_of(http: httpx.Client, item_id: int, base: str = "") -> int:
+    """The stock of item `item_id` as `base` (a gateway or items; "" for a TestClient) says."""
+    response = http.get(f"{base}/items/{item_id}")
+    assert response.status_code == 200, response.text
+    return response.json()["stock"]
+
+
+def post_order(
+    http: httpx.Client,
+    base: str,
+    user_id: int,
+    sku: str,
+    qty: int = 1,
+    key: str | None = None,
+) -> httpx.Response:
+    """POST /orders/ to `base`, with an Idempotency-Key when `key` is given."""
+    headers = {"Idempotency-Key": key} if key else {}
+    body = {"user_id": user_id, "item_sku": sku, "qty": qty}
+    return http.post(f"{base}/orders/", json=body, headers=headers)
+
+
+def all_orders(http: httpx.Client, base: str = "") -> list[dict]:
+    """Every order `base` lists, page after page."""
+    orders: list[dict] = []
+    while True:
+        response = http.get(f"{base}/orders/", params={"limit": 1000, "offset": len(orders)})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        orders.extend(page)
+        if len(page) < 1000:
+            return orders
+
+
+CLI = [sys.executable, "-m", "microservicios.cluster"]
+
+
+class LineReader:
+    """Collects a process's stdout lines on a thread, so reads can have a deadline."""
+
+    def __init__(self, stream) -> None:  # noqa: ANN001
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream) -> None:  # noqa: ANN001
+        for line in stream:
+            self.lines.put(line)
+
+    def wait_for(self, pattern: re.Pattern, seconds: float) -> re.Match | None:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if match := pattern.search(line):
+                return match
+        return None
+
+    def rest(self, seconds: float) -> str:
+        self._thread.join(seconds)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return "".join(self.seen)

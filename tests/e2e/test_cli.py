@@ -1,24 +1,31 @@
-"""`python -m microservicios.cluster`: help text and a foreground run stopped with Ctrl-C."""
+"""`python -m microservicios.cluster`: help text and a foreground run stopped with Ctrl-C.
+
+The CLI reads settings from the environment and a `.env` in its working directory, as it
+should: each run here starts in a temporary directory, so a developer's `.env` stays out.
+"""
 
 import os
-import queue
 import re
 import signal
 import subprocess
-import sys
-import threading
-import time
 
 import httpx
 import pytest
 
-CLI = [sys.executable, "-m", "microservicios.cluster"]
+from tests.helpers import CLI, LineReader, subprocess_env
+
 SPANISH_WORDS = re.compile(r"\b(puertos?|servicios?|carpeta|datos|proceso|detiene|ayuda)\b")
 
 
-def test_help_exits_0_and_is_in_spanish():
+def run_cli(*args: str, cwd) -> subprocess.CompletedProcess:  # noqa: ANN001
+    return subprocess.run(
+        CLI + list(args), capture_output=True, text=True, timeout=30, cwd=cwd, env=subprocess_env()
+    )
+
+
+def test_help_exits_0_and_is_in_spanish(tmp_path):
     """--help exits 0 and documents the options in Spanish."""
-    finished = subprocess.run(CLI + ["--help"], capture_output=True, text=True, timeout=30)
+    finished = run_cli("--help", cwd=tmp_path)
     assert finished.returncode == 0, finished.stderr
     text = finished.stdout
     for option in ("--ports", "--data-dir", "--processes", "--quiet"):
@@ -26,57 +33,24 @@ def test_help_exits_0_and_is_in_spanish():
     assert len(set(SPANISH_WORDS.findall(text.lower()))) >= 3, text
 
 
-def test_bad_ports_value_is_refused():
-    """A malformed --ports value ends with a non-zero exit and no traceback."""
-    finished = subprocess.run(
-        CLI + ["--ports", "gateway=abc"], capture_output=True, text=True, timeout=30
-    )
-    assert finished.returncode != 0
+def test_bad_ports_value_is_refused(tmp_path):
+    """A malformed --ports value exits 2 with a Spanish usage error and no traceback."""
+    finished = run_cli("--ports", "gateway=abc", cwd=tmp_path)
+    assert finished.returncode == 2
+    assert "'gateway=abc' no es válido" in finished.stderr
     assert "Traceback" not in finished.stderr
-
-
-class LineReader:
-    """Collects a process's stdout lines on a thread, so reads can have a deadline."""
-
-    def __init__(self, stream) -> None:  # noqa: ANN001
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _pump(self, stream) -> None:  # noqa: ANN001
-        for line in stream:
-            self.lines.put(line)
-
-    def wait_for(self, pattern: re.Pattern, seconds: float) -> re.Match | None:
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            self.seen.append(line)
-            if match := pattern.search(line):
-                return match
-        return None
-
-    def rest(self, seconds: float) -> str:
-        self._thread.join(seconds)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return "".join(self.seen)
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX-only here")
 def test_foreground_run_serves_and_stops_on_ctrl_c(tmp_path):
     """The CLI prints a table with the gateway URL, serves it, and exits 0 on Ctrl-C."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        CLI + ["--ports", "auto", "--data-dir", str(tmp_path)],
+        CLI + ["--ports", "auto", "--data-dir", str(tmp_path / "data")],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env=env,
+        cwd=tmp_path,
+        env=subprocess_env(PYTHONUNBUFFERED="1"),
     )
     try:
         reader = LineReader(process.stdout)

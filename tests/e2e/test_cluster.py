@@ -7,7 +7,15 @@ import httpx
 import pytest
 
 from microservicios import Cluster, ClusterError
-from tests.helpers import connection_refused, free_port, port_is_free, port_of
+from tests.helpers import (
+    connection_refused,
+    free_port,
+    make_cluster,
+    make_settings,
+    port_is_free,
+    port_of,
+    service_token,
+)
 
 SERVICES = ("gateway", "users", "items", "orders")
 
@@ -75,14 +83,14 @@ def test_order_while_items_is_down_is_503_and_takes_no_stock(fresh_cluster, uniq
     assert response.status_code == 503
     assert "items" in response.json()["detail"]
     assert stock == 5
-    assert [order for order in listed if order["status"] == "CREATED"] == []
+    assert [order["status"] for order in listed] == ["FAILED"]
 
 
 def test_two_clusters_share_nothing(tmp_path, unique_email):
     """Two 'auto' clusters have their own ports, data and fate."""
     with (
-        Cluster(ports="auto", data_dir=tmp_path / "a") as first,
-        Cluster(ports="auto", data_dir=tmp_path / "b") as second,
+        make_cluster(tmp_path / "a") as first,
+        make_cluster(tmp_path / "b") as second,
         httpx.Client(timeout=10.0) as http,
     ):
         assert set(first.urls().values()).isdisjoint(second.urls().values())
@@ -114,8 +122,8 @@ def taken_port():
 
 def test_taken_port_raises_cluster_error_naming_it(tmp_path, taken_port):
     """A port in use is reported as a ClusterError, in Spanish, naming the port."""
-    cluster = Cluster(
-        ports={"gateway": 0, "users": taken_port, "items": 0, "orders": 0}, data_dir=tmp_path
+    cluster = make_cluster(
+        tmp_path, ports={"gateway": 0, "users": taken_port, "items": 0, "orders": 0}
     )
     with pytest.raises(ClusterError) as caught:
         cluster.start()
@@ -130,18 +138,18 @@ def test_taken_port_leaves_no_threads_or_ports_behind(tmp_path, taken_port):
     before = cluster_threads()
     others = {"gateway": free_port(), "items": free_port(), "orders": free_port()}
     with pytest.raises(ClusterError):
-        Cluster(ports={**others, "users": taken_port}, data_dir=tmp_path / "x").start()
+        make_cluster(tmp_path / "x", ports={**others, "users": taken_port}).start()
     assert {t for t in cluster_threads() - before if t.is_alive()} == set()
     assert {name: port_is_free(port) for name, port in others.items()} == dict.fromkeys(
         others, True
     )
-    with Cluster(ports="auto", data_dir=tmp_path / "y") as cluster:
+    with make_cluster(tmp_path / "y") as cluster:
         assert cluster.status() == dict.fromkeys(SERVICES, True)
 
 
 def test_context_manager_stops_everything_on_exit(tmp_path):
     """Leaving the with-block stops all four services: their ports refuse connections."""
-    with Cluster(ports="auto", data_dir=tmp_path) as cluster:
+    with make_cluster(tmp_path) as cluster:
         ports = {name: port_of(url) for name, url in cluster.urls().items()}
         assert httpx.get(f"{cluster.url('gateway')}/health").status_code == 200
     assert {name: connection_refused(port) for name, port in ports.items()} == dict.fromkeys(
@@ -153,7 +161,7 @@ def test_context_manager_stops_everything_on_exit(tmp_path):
 def test_context_manager_stops_everything_after_an_exception(tmp_path):
     """An exception inside the with-block still stops the cluster."""
     with pytest.raises(RuntimeError, match="boom"):
-        with Cluster(ports="auto", data_dir=tmp_path) as cluster:
+        with make_cluster(tmp_path) as cluster:
             ports = [port_of(url) for url in cluster.urls().values()]
             raise RuntimeError("boom")
     assert all(connection_refused(port) for port in ports)
@@ -181,3 +189,21 @@ def test_logs_can_be_filtered_by_service_and_event(cluster, http, gateway, uniqu
     records = cluster.logs(service="users", event="user.created", user_id=created.json()["id"])
     assert len(records) == 1
     assert all(r["service"] == "users" for r in cluster.logs(service="users"))
+
+
+def test_complete_settings_are_used_as_given(tmp_path, monkeypatch):
+    """Given complete Settings, a cluster reads no .env and changes only URLs and data_dir."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("SERVICE_SECRET=from-dotenv\nHTTP_DEADLINE=9\n")
+    given = make_settings(tmp_path / "given", service_secret="given-secret", http_deadline=3.0)
+    with (
+        Cluster(ports="auto", data_dir=tmp_path / "data", settings=given) as cluster,
+        httpx.Client(timeout=10.0) as http,
+    ):
+        used = cluster.settings
+        faults = http.get(f"{cluster.url('items')}/internal/faults", headers=service_token(given))
+    assert used.service_secret.get_secret_value() == "given-secret"
+    assert used.http_deadline == 3.0
+    assert used.data_dir == tmp_path / "data"
+    assert used.service_url("users") == cluster.url("users")
+    assert faults.status_code == 200, faults.text

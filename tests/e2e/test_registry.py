@@ -4,17 +4,14 @@ import os
 import re
 import signal
 import subprocess
-from pathlib import Path
 
 import httpx
 import pytest
 
 from microservicios import Cluster
 from microservicios.common.registry import SERVICES, ServiceEntry
-from tests.e2e.test_cli import CLI, LineReader
 from tests.fifth_service import create_app as create_receipts
-
-REPOSITORY = Path(__file__).resolve().parents[2]
+from tests.helpers import CLI, LineReader, subprocess_env
 
 
 def place_order_and_read_its_receipt(gateway: str) -> None:
@@ -59,13 +56,13 @@ def test_fifth_service_in_processes_mode(tmp_path):
     """`--processes --service receipts=...` starts it as its own uvicorn process, with the
     gateway and orders URLs it needs; Ctrl-C stops all five."""
     process = subprocess.Popen(
-        CLI + ["--processes", "--quiet", "--ports", "auto", "--data-dir", str(tmp_path),
+        CLI + ["--processes", "--quiet", "--ports", "auto", "--data-dir", str(tmp_path / "data"),
                "--service", "receipts=tests.fifth_service:create_app"],
-        cwd=REPOSITORY,
+        cwd=tmp_path,  # no .env of the developer's; the package and tests via PYTHONPATH
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env=subprocess_env(PYTHONUNBUFFERED="1"),
     )  # fmt: skip
     try:
         reader = LineReader(process.stdout)

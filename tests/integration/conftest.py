@@ -9,8 +9,6 @@ from microservicios.items.main import create_app as create_items
 from microservicios.orders.main import create_app as create_orders
 from microservicios.users.main import create_app as create_users
 
-TOKEN = {"X-Service-Token": "dev-secret"}
-
 
 @pytest.fixture
 def users(settings, log_records) -> Iterator[TestClient]:

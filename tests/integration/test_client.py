@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import socket
 
 import pytest
 
@@ -62,14 +61,6 @@ async def fake_server(behaviour: Behaviour):
         server.close()
 
 
-def closed_port_url() -> str:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # nothing listens there now
-    return f"http://127.0.0.1:{port}"
-
-
 def make_client(base_url: str, session, records: list, threshold: int = 5) -> ServiceClient:  # noqa: ANN001
     return ServiceClient(
         caller="orders",
@@ -92,13 +83,13 @@ def run(coroutine):  # noqa: ANN001, ANN201
     return asyncio.run(coroutine)
 
 
-def test_refused_connection_is_not_sent_and_retried_even_for_post() -> None:
+def test_refused_connection_is_not_sent_and_retried_even_for_post(nowhere: str) -> None:
     """Connection refused: nothing was sent, so even a POST is tried all 3 times."""
 
     async def scenario() -> list:
         records: list = []
         async with create_http_session() as session:
-            client = make_client(closed_port_url(), session, records)
+            client = make_client(nowhere, session, records)
             with pytest.raises(ServiceUnavailableError, match="no acepta conexiones"):
                 await client.request("POST", "/x", json={})
         return records
@@ -230,12 +221,12 @@ def test_service_token_and_request_id_are_sent() -> None:
     assert b"x-request-id: req-42" in head
 
 
-def test_breaker_state_is_open_after_repeated_refusals() -> None:
+def test_breaker_state_is_open_after_repeated_refusals(nowhere: str) -> None:
     """Refused connections count as failures and open the circuit."""
 
     async def scenario() -> str:
         async with create_http_session() as session:
-            client = make_client(closed_port_url(), session, [], threshold=3)
+            client = make_client(nowhere, session, [], threshold=3)
             with pytest.raises(ServiceUnavailableError):
                 await client.request("GET", "/x")
             return client.breaker.state

@@ -8,8 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fastapi.testclient import TestClient
 
+from microservicios.common.settings import Settings
 from microservicios.gateway.main import create_app
-from tests.conftest import make_settings
+from tests.helpers import dependencies_at, make_settings, service_token
 
 
 class EchoHandler(BaseHTTPRequestHandler):
@@ -63,14 +64,20 @@ def echo() -> Iterator[ThreadingHTTPServer]:
         thread.join(5)
 
 
+def echo_url(echo: ThreadingHTTPServer) -> str:
+    return f"http://127.0.0.1:{echo.server_address[1]}"
+
+
 @pytest.fixture
-def gateway_to_echo(tmp_path, echo, log_records) -> Iterator[TestClient]:
+def echo_settings(tmp_path, echo) -> Settings:
+    """Settings whose three backends are all the echo server."""
+    return make_settings(tmp_path, **dependencies_at(echo_url(echo)))
+
+
+@pytest.fixture
+def gateway_to_echo(echo_settings, log_records) -> Iterator[TestClient]:
     """A gateway whose three backends are all the echo server."""
-    url = f"http://127.0.0.1:{echo.server_address[1]}"
-    settings = make_settings(
-        tmp_path, service_urls=dict.fromkeys(("users", "items", "orders"), url)
-    )
-    with TestClient(create_app(settings, log_sinks=[log_records.append])) as client:
+    with TestClient(create_app(echo_settings, log_sinks=[log_records.append])) as client:
         yield client
 
 
@@ -112,13 +119,10 @@ def test_path_segments_are_re_encoded(gateway_to_echo, echo):
     assert echo.received[0]["path"] == "/users/a%20b%3Fc"
 
 
-def test_client_service_token_is_replaced_by_the_gateways(tmp_path, echo, log_records):
+def test_client_service_token_is_replaced_by_the_gateways(tmp_path, echo):
     """A client's X-Service-Token never reaches a service; the gateway sends its own."""
-    url = f"http://127.0.0.1:{echo.server_address[1]}"
     settings = make_settings(
-        tmp_path,
-        service_urls=dict.fromkeys(("users", "items", "orders"), url),
-        service_secret="gateway-secret",
+        tmp_path, **dependencies_at(echo_url(echo)), service_secret="gateway-secret"
     )
     with TestClient(create_app(settings, log_sinks=[])) as client:
         client.get("/users/1", headers={"X-Service-Token": "client-forgery"})
@@ -154,12 +158,14 @@ def test_response_headers_pass_except_hop_by_hop(gateway_to_echo):
     assert int(response.headers["content-length"]) == len(response.content)
 
 
-def test_internal_route_is_refused_without_calling_the_service(gateway_to_echo, echo):
+def test_internal_route_is_refused_without_calling_the_service(
+    gateway_to_echo, echo, echo_settings
+):
     """/items/internal/... is a 404 at the gateway, even with a valid token."""
     response = gateway_to_echo.post(
         "/items/internal/reserve",
         json={"reservation_id": "x", "sku": "A", "qty": 1},
-        headers={"X-Service-Token": "dev-secret"},
+        headers=service_token(echo_settings),
     )
     assert response.status_code == 404
     assert response.json() == {"detail": "Ruta no encontrada."}

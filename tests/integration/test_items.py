@@ -1,25 +1,32 @@
 """The items service on its own: CRUD, and the token-protected reserve/release routes."""
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.integration.conftest import TOKEN
+from microservicios.common.context import context_of
+from microservicios.common.settings import DEFAULT_SECRET
+from microservicios.items.main import create_app
+from tests.helpers import make_settings, service_token, stock_of
 
 
 def create(items, sku="LAPIZ-1", stock=10, name="Lápiz"):
     return items.post("/items/", json={"name": name, "sku": sku, "stock": stock})
 
 
-def stock_of(items, item_id):
-    return items.get(f"/items/{item_id}").json()["stock"]
+def signed(items: TestClient) -> dict[str, str]:
+    """The token of the settings this items app was built with."""
+    return service_token(context_of(items.app).settings)
 
 
-def reserve(items, reservation_id, sku="LAPIZ-1", qty=1, headers=TOKEN):
+def reserve(items, reservation_id, sku="LAPIZ-1", qty=1, headers=None):
     body = {"reservation_id": reservation_id, "sku": sku, "qty": qty}
+    headers = signed(items) if headers is None else headers
     return items.post("/items/internal/reserve", json=body, headers=headers)
 
 
-def release(items, reservation_id, headers=TOKEN):
+def release(items, reservation_id, headers=None):
     body = {"reservation_id": reservation_id}
+    headers = signed(items) if headers is None else headers
     return items.post("/items/internal/release", json=body, headers=headers)
 
 
@@ -155,7 +162,7 @@ def test_internal_routes_need_the_service_token(items, route, headers):
 
 
 def test_internal_reserve_with_the_token_is_200(items):
-    """With the default token ('dev-secret') a reservation is made and stock goes down."""
+    """With the token of the service's settings a reservation is made and stock goes down."""
     item = create(items).json()
     response = reserve(items, "r-ok", qty=4)
     assert response.status_code == 200
@@ -168,17 +175,12 @@ def test_internal_reserve_with_the_token_is_200(items):
     assert stock_of(items, item["id"]) == 6
 
 
-def test_internal_routes_accept_a_configured_secret(tmp_path, log_records):
+def test_internal_routes_accept_a_configured_secret(tmp_path):
     """A service started with another secret accepts it and refuses 'dev-secret'."""
-    from fastapi.testclient import TestClient
-
-    from microservicios.items.main import create_app
-    from tests.conftest import make_settings
-
     app = create_app(make_settings(tmp_path, service_secret="s3cret"), log_sinks=[])
     with TestClient(app) as client:
         client.post("/items/", json={"name": "Lápiz", "sku": "LAPIZ-1", "stock": 1})
-        assert reserve(client, "a", headers=TOKEN).status_code == 401
+        assert reserve(client, "a", headers={"X-Service-Token": DEFAULT_SECRET}).status_code == 401
         assert reserve(client, "b", headers={"X-Service-Token": "s3cret"}).status_code == 200
 
 

@@ -10,12 +10,15 @@ def test_create_order_with_dependencies_down_is_503_in_spanish(orders):
     assert "users" in detail
 
 
-def test_failed_order_is_never_listed_as_created(orders):
-    """An order that could not be placed is absent from the list or listed as FAILED."""
-    orders.post("/orders/", json={"user_id": 1, "item_sku": "LAPIZ-1", "qty": 1})
+def test_failed_order_is_listed_as_failed(orders):
+    """An order that could not be placed (503) is stored and listed once, as FAILED."""
+    placed = orders.post("/orders/", json={"user_id": 1, "item_sku": "LAPIZ-1", "qty": 1})
+    assert placed.status_code == 503, placed.text
     response = orders.get("/orders/")
     assert response.status_code == 200
-    assert {order["status"] for order in response.json()} <= {"FAILED"}
+    listed = response.json()
+    assert [order["status"] for order in listed] == ["FAILED"]
+    assert (listed[0]["user_id"], listed[0]["item_sku"], listed[0]["qty"]) == (1, "LAPIZ-1", 1)
 
 
 def test_list_orders_works_without_dependencies(orders):

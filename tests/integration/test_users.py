@@ -6,6 +6,8 @@ from collections import Counter
 
 import httpx
 
+from tests.helpers import PATIENT_CLIENT_TIMEOUT_S
+
 
 def create(users, name="Ana", email="ana@example.com"):
     return users.post("/users/", json={"name": name, "email": email})
@@ -251,8 +253,10 @@ def test_concurrent_duplicate_email_gives_exactly_one_201(cluster, unique_email)
     statuses: list[int] = []
     lock = threading.Lock()
 
+    # Straight to users, which calls no one: only this client's timeout could turn a slow
+    # answer on a busy machine into a miscount, so it is far longer than any answer takes.
     def post(index: int) -> None:
-        with httpx.Client(timeout=10.0) as client:
+        with httpx.Client(timeout=PATIENT_CLIENT_TIMEOUT_S) as client:
             barrier.wait()
             status = client.post(url, json={"name": f"N{index}", "email": email}).status_code
         with lock:
@@ -262,7 +266,7 @@ def test_concurrent_duplicate_email_gives_exactly_one_201(cluster, unique_email)
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(PATIENT_CLIENT_TIMEOUT_S + 10)
     assert Counter(statuses) == {201: 1, 409: 19}
     listed = httpx.get(url, params={"limit": 1000}).json()
     assert [user["email"] for user in listed].count(email) == 1

@@ -68,6 +68,7 @@ def run_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_01_primeros_pasos(run_notebook, tmp_path):
+    """Lesson 1 runs: the gateway is ok and answers the same as the service it routes to."""
     executed = run_notebook("01_primeros_pasos.ipynb")
     assert re.search(r"^gateway: ok$", executed.text, re.MULTILINE), executed.text
     assert "¿la misma respuesta? True" in executed.text
@@ -75,6 +76,7 @@ def test_01_primeros_pasos(run_notebook, tmp_path):
 
 
 def test_02_ordenes(run_notebook, tmp_path):
+    """Lesson 2 runs: internal routes need the token, and 404/409 leave the breaker closed."""
     executed = run_notebook("02_ordenes.ipynb")
     assert "sin token: 401" in executed.text, executed.text
     assert "con token: 200" in executed.text, executed.text
@@ -84,6 +86,7 @@ def test_02_ordenes(run_notebook, tmp_path):
 
 
 def test_03_circuit_breaker_opens_then_closes(run_notebook, tmp_path):
+    """Lesson 3 runs: the orders→items breaker opens, closes again, and is drawn."""
     executed = run_notebook("03_circuit_breaker.ipynb")
     states = re.findall(r"estado del breaker orders→items: (\w+)", executed.text)
     assert "open" in states, states
@@ -93,6 +96,7 @@ def test_03_circuit_breaker_opens_then_closes(run_notebook, tmp_path):
 
 
 def test_04_caos_stock_adds_up(run_notebook, tmp_path):
+    """Lesson 4 runs: under chaos the stock adds up (difference 0) and a key replays."""
     executed = run_notebook("04_caos_y_reintentos.ipynb")
     assert re.search(r"^diferencia total: 0$", executed.text, re.MULTILINE), executed.text
     assert "Idempotent-Replayed: true" in executed.text
@@ -100,6 +104,7 @@ def test_04_caos_stock_adds_up(run_notebook, tmp_path):
 
 
 def test_05_metricas(run_notebook, tmp_path):
+    """Lesson 5 runs: error rate and p99 are computed both ways and the latency is drawn."""
     executed = run_notebook("05_metricas.ipynb")
     for computed in (
         r"tasa de error \(métricas del gateway\): \d+\.\d %",
@@ -113,12 +118,14 @@ def test_05_metricas(run_notebook, tmp_path):
 
 
 def test_every_lesson_is_there():
+    """Every lesson notebook the tests expect is in notebooks/."""
     present = sorted(path.name for path in NOTEBOOKS_DIR.glob("*.ipynb"))
     assert set(LESSONS) <= set(present), present
 
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS_DIR.glob("*.ipynb")), ids=lambda path: path.name)
 def test_committed_without_outputs(path: Path):
+    """Notebooks are committed clean: no outputs and no execution counts."""
     notebook = json.loads(path.read_text(encoding="utf-8"))
     for number, cell in enumerate(notebook["cells"]):
         if cell["cell_type"] != "code":

@@ -6,7 +6,7 @@ from microservicios import ClusterError
 from microservicios.cluster.cluster import resolve_ports
 from microservicios.common.registry import SERVICES
 from microservicios.common.settings import Settings
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 def test_database_url_defaults_to_a_file_per_service_in_data_dir(settings, tmp_path):

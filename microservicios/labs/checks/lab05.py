@@ -7,6 +7,7 @@ from types import ModuleType
 
 import httpx
 
+from microservicios.common.headers import SERVICE_TOKEN_HEADER
 from microservicios.labs.checking import Check, expect
 from microservicios.labs.checks.support import client, throwaway_cluster
 from microservicios.labs.saga_errors import NoStockError, StoreError, UnavailableError
@@ -88,8 +89,8 @@ def original_error_wins(module: ModuleType) -> None:
     _raises(module, saga, StoreError)
 
 
-def _items_steps(items_url: str, reservation_id: str, timeout: float):  # noqa: ANN202
-    headers = {"X-Service-Token": "dev-secret"}
+def _items_steps(items_url: str, reservation_id: str, timeout: float, secret: str):  # noqa: ANN202
+    headers = {SERVICE_TOKEN_HEADER: secret}
 
     async def reserve() -> None:
         body = {"reservation_id": reservation_id, "sku": "LIBRO", "qty": 2}
@@ -124,7 +125,10 @@ def _stock_after(module: ModuleType, latency: float, timeout: float) -> int:
         item = http.post("/items/", json={"name": "Libro", "sku": "LIBRO", "stock": 10}).json()
         if latency:
             cluster.inject("items", latency=latency)
-        reserve, release, store = _items_steps(cluster.url("items"), uuid.uuid4().hex, timeout)
+        secret = cluster.settings.service_secret.get_secret_value()
+        reserve, release, store = _items_steps(
+            cluster.url("items"), uuid.uuid4().hex, timeout, secret
+        )
         try:
             asyncio.run(module.place_order(reserve=reserve, release=release, store=store))
         except (StoreError, UnavailableError):
