@@ -125,5 +125,12 @@ class Settings(BaseSettings):
         return override or f"sqlite:///{(self.data_dir / f'{service}.db').as_posix()}"
 
     @property
+    def pending_order_timeout(self) -> float:
+        """Seconds after which a PENDING order cannot still be in flight: its two calls (users,
+        items) end by their deadlines; the margin covers a busy machine. Older ones are
+        recovered (see orders/saga.py)."""
+        return 2 * self.http_deadline + 3.0
+
+    @property
     def uses_default_secret(self) -> bool:
         return self.service_secret.get_secret_value() == DEFAULT_SECRET

@@ -1,8 +1,9 @@
 """The compensation task: returns the stock of FAILED and CANCELLED orders, until it sticks.
 
-Runs in the background of each orders app. It wakes when an order needs it (or every
-`INTERVAL` seconds) and asks the items service to release each pending reservation.
-Releasing is idempotent, so trying again after an unclear answer is always safe.
+Runs in the background of each orders app, from the moment it starts: each round first
+recovers the orders a dead process left PENDING (`OrderSaga.recover_stale`), then asks the
+items service to release each pending reservation. It wakes when an order needs it, or
+every `INTERVAL` seconds. Releasing is idempotent, so trying again is always safe.
 """
 
 import asyncio
@@ -14,14 +15,16 @@ INTERVAL = 0.5
 
 
 async def keep_releasing(saga: OrderSaga, interval: float = INTERVAL) -> None:
-    """Forever: wait for a wake-up (or `interval`), then try every pending release once.
+    """Forever: recover stale orders and try every pending release once, then wait for a
+    wake-up (or `interval`).
 
     A failed round does not wake the task again: it waits for the next interval, so a dead
     items service costs one refused call per interval, not a busy loop.
     """
     while True:
+        saga.compensation_needed.clear()
+        saga.recover_stale()
+        await saga.release_pending()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(interval):
                 await saga.compensation_needed.wait()
-        saga.compensation_needed.clear()
-        await saga.release_pending()

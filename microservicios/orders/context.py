@@ -24,6 +24,7 @@ class OrdersContext(AppContext):
             items=self.clients["items"],
             logger=self.logger,
             compensation_needed=asyncio.Event(),
+            stale_after=self.settings.pending_order_timeout,
         )
 
 

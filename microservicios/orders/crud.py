@@ -1,6 +1,7 @@
 """Operations on the orders table (local data only; remote calls live in `remote`)."""
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,10 @@ class OrderNotFoundError(Exception):
 
 class KeyTakenError(Exception):
     """Another request claimed this Idempotency-Key first."""
+
+
+class OrderNoLongerPendingError(Exception):
+    """The order left PENDING while it was being placed: recovery already failed it."""
 
 
 class NotCancellableError(Exception):
@@ -62,17 +67,46 @@ def claim_order(
 
 
 def mark_created(session: Session, *, order: Order) -> Order:
-    order.status = CREATED
+    """PENDING → CREATED, only if still PENDING: recovery may have failed it meanwhile."""
+    changed = session.execute(
+        update(Order).where(Order.id == order.id, Order.status == PENDING).values(status=CREATED)
+    )
     session.commit()
+    if changed.rowcount != 1:
+        raise OrderNoLongerPendingError(order.id)
+    order.status = CREATED
     return order
 
 
 def mark_failed(session: Session, *, order: Order, release_stock: bool) -> None:
-    """FAILED frees the Idempotency-Key: the client may retry with it."""
-    order.status = FAILED
-    order.release_pending = release_stock
-    order.idempotency_key = None
+    """PENDING → FAILED (a no-op if recovery got there first). FAILED frees the
+    Idempotency-Key: the client may retry with it."""
+    session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == PENDING)
+        .values(status=FAILED, release_pending=release_stock, idempotency_key=None)
+    )
     session.commit()
+    order.status, order.idempotency_key = FAILED, None
+
+
+def fail_stale_pending(session: Session, *, started_before: datetime) -> list[int]:
+    """Backward recovery: every PENDING order started before `started_before` becomes
+    FAILED with its reservation to release. Returns the ids it changed."""
+    stale = select(Order.id).where(Order.status == PENDING, Order.created_at < started_before)
+    failed = []
+    for order_id in session.scalars(stale).all():
+        # One conditional UPDATE each: an order that a live request finished a moment ago
+        # (or that another replica recovered) is left alone.
+        changed = session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == PENDING)
+            .values(status=FAILED, release_pending=True, idempotency_key=None)
+        )
+        if changed.rowcount == 1:
+            failed.append(order_id)
+    session.commit()
+    return failed
 
 
 def start_cancel(session: Session, *, order_id: int) -> Order:

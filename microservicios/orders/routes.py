@@ -67,6 +67,12 @@ async def create_order(
         raise HTTPException(
             422, detail="Esa Idempotency-Key ya se usó con otros datos: usá una clave nueva."
         ) from None
+    except crud.OrderNoLongerPendingError:
+        raise HTTPException(
+            503,
+            detail="La orden tardó demasiado y se anuló (su stock se devuelve): reintentá.",
+            headers={RETRY_AFTER_HEADER: "1"},
+        ) from None
     except OrderInProgressError:
         raise HTTPException(
             409,

@@ -11,6 +11,13 @@ its release is left to the compensation task (`compensation.py`), which retries 
 items service confirms it. A "no" from items (404, 409) does not prove that an earlier,
 timed-out attempt did not land, so the release is requested then too: it is idempotent.
 
+If the process dies mid-saga, the order stays PENDING with nobody to finish it. Recovery
+(`recover_stale`) is backward: a PENDING order older than any live request could be is
+marked FAILED and its reservation released. Forward recovery (finishing the order) would
+need the client's answer to still matter, and nobody is waiting for it any more; releasing
+is always safe, because items applies each reservation id once and remembers a release,
+so a reservation that arrives late cannot take the stock afterwards.
+
 `OrderSaga` holds the collaborators (the database sessions, the users and items clients,
 a logger, the compensation task's wake-up) and receives nothing else: a unit test hands
 it fakes.
@@ -20,6 +27,7 @@ import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,6 +63,7 @@ class OrderSaga:
     items: remote.Dependency
     logger: EventLogger
     compensation_needed: asyncio.Event  # wakes the compensation task
+    stale_after: float = 7.0  # seconds after which a PENDING order cannot be in flight
 
     async def place(self, data: OrderCreate, key: str | None = None) -> tuple[Order, bool]:
         """The order and whether it is a replay of an earlier request with the same key."""
@@ -115,6 +124,18 @@ class OrderSaga:
         for order in pending:
             if not await self.release_now(order):
                 return  # try again on the next round
+
+    def recover_stale(self) -> int:
+        """Fail every PENDING order older than `stale_after` (its placer died) and wake the
+        compensation task to release its stock. Returns how many it recovered."""
+        started_before = datetime.now(UTC) - timedelta(seconds=self.stale_after)
+        with self.sessions() as session:
+            recovered = crud.fail_stale_pending(session, started_before=started_before)
+        for order_id in recovered:
+            self.logger.warning("order.recovered", order_id=order_id, status="FAILED")
+        if recovered:
+            self.compensation_needed.set()
+        return len(recovered)
 
     def pending_release_count(self) -> int:
         with self.sessions() as session:

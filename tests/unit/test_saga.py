@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -14,12 +15,9 @@ from microservicios.common.errors import CircuitOpenError, ServiceUnavailableErr
 from microservicios.common.logs import EventLogger, LogRecord
 from microservicios.orders import crud
 from microservicios.orders.db import open_database
-from microservicios.orders.models import CREATED, FAILED, Order
+from microservicios.orders.models import CREATED, FAILED, PENDING, Order
 from microservicios.orders.remote import NotEnoughStockError, SkuNotFoundError, UserNotFoundError
-from microservicios.orders.saga import (
-    IdempotencyKeyMismatchError,
-    OrderSaga,
-)
+from microservicios.orders.saga import IdempotencyKeyMismatchError, OrderSaga, fingerprint
 from microservicios.orders.schemas import OrderCreate
 
 ORDER = OrderCreate(user_id=1, item_sku="LAPIZ-1", qty=2)
@@ -34,6 +32,7 @@ class FakeService:
     answers: dict[tuple[str, str], Answer] = field(default_factory=dict)
     calls: list[tuple[str, str, dict | None]] = field(default_factory=list)
     circuit_open: bool = False
+    on_call: Callable[[], None] | None = None  # runs during each call, before it answers
 
     def ensure_available(self) -> None:
         if self.circuit_open:
@@ -41,6 +40,8 @@ class FakeService:
 
     async def request(self, method, path, *, json=None, headers=None) -> UpstreamResponse:  # noqa: ANN001
         self.calls.append((method, path, json))
+        if self.on_call is not None:
+            self.on_call()
         answer = self.answers.get((method, path), 200)
         if isinstance(answer, Exception):
             raise answer
@@ -168,15 +169,14 @@ def test_unreachable_items_leaves_a_release_that_compensation_completes(saga, se
     assert releases[-1] == {"reservation_id": order.reservation_id}
 
 
-def fail_when_storing(sessions: sessionmaker[Session], status: str) -> Callable[[], None]:
-    """Make every flush that would store an order with `status` fail, like a broken disk."""
+def fail_when_storing(sessions: sessionmaker[Session], status: str) -> None:
+    """Make every UPDATE that would set an order to `status` fail, like a broken disk."""
 
-    def refuse(session, _context, _instances) -> None:  # noqa: ANN001
-        if any(isinstance(o, Order) and o.status == status for o in session.dirty):
-            raise OperationalError("UPDATE orders", {}, Exception("disk I/O error"))
+    def refuse(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        if statement.startswith("UPDATE orders") and status in str(parameters):
+            raise OperationalError(statement, parameters, Exception("disk I/O error"))
 
-    event.listen(sessions, "before_flush", refuse)
-    return lambda: event.remove(sessions, "before_flush", refuse)
+    event.listen(sessions.kw["bind"], "before_cursor_execute", refuse)
 
 
 def test_failure_storing_after_reservation_releases_it(saga, sessions, items):
@@ -234,4 +234,50 @@ def test_cancel_returns_the_stock_once(saga, sessions, items):
     assert cancelled.status == "CANCELLED"
     releases = [json for method, path, json in items.calls if (method, path) == RELEASE]
     assert releases == [{"reservation_id": order.reservation_id}]
+    assert saga.pending_release_count() == 0
+
+
+def orphan(sessions: sessionmaker[Session], key: str, age_seconds: float) -> Order:
+    """A PENDING order left behind by a process that died `age_seconds` ago mid-saga."""
+    with sessions() as session:
+        order = crud.claim_order(session, data=ORDER, key=key, fingerprint=fingerprint(ORDER))
+        order.created_at = datetime.now(UTC) - timedelta(seconds=age_seconds)
+        session.commit()
+        return order
+
+
+def test_recovery_fails_a_stale_pending_order_and_releases_it(saga, sessions, items):
+    """An order PENDING for longer than any live request can take is FAILED, its
+    reservation released, and its Idempotency-Key answers again (a new placement)."""
+    order = orphan(sessions, "k-dead", age_seconds=saga.stale_after + 1)
+    assert saga.recover_stale() == 1
+    [stored_order] = stored(sessions)
+    assert (stored_order.status, stored_order.release_pending) == (FAILED, True)
+    assert saga.compensation_needed.is_set()
+    run(saga.release_pending())
+    assert items.calls == [("POST", "/items/internal/release",
+                            {"reservation_id": order.reservation_id})]  # fmt: skip
+    placed, replayed = run(saga.place(ORDER, key="k-dead"))
+    assert (placed.status, replayed) == (CREATED, False)
+
+
+def test_recovery_leaves_a_recent_pending_order_alone(saga, sessions, items):
+    """A PENDING order younger than `stale_after` may still be in flight: untouched."""
+    orphan(sessions, "k-young", age_seconds=0)
+    assert saga.recover_stale() == 0
+    assert [o.status for o in stored(sessions)] == [PENDING]
+    assert items.calls == []
+
+
+def test_an_order_recovered_while_in_flight_is_not_created(saga, sessions, items):
+    """If recovery fails the order while its reservation is in flight, the placer cannot
+    mark it CREATED afterwards: it reports the failure and the stock goes back."""
+    stale_now = OrderSaga(**{**saga.__dict__, "stale_after": -1.0})
+    items.on_call = stale_now.recover_stale  # recovery runs while items is answering
+    with pytest.raises(crud.OrderNoLongerPendingError):
+        run(saga.place(ORDER))
+    [order] = stored(sessions)
+    assert (order.status, order.release_pending) == (FAILED, True)
+    items.on_call = None
+    run(saga.release_pending())
     assert saga.pending_release_count() == 0
