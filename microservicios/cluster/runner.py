@@ -5,6 +5,7 @@ inside uvicorn's thread (where a failed bind calls `sys.exit`), and "auto" ports
 before any app is built.
 """
 
+import asyncio
 import http.client
 import socket
 import threading
@@ -62,6 +63,33 @@ def wait_until_healthy(
         time.sleep(poll)
 
 
+class ThreadServer(uvicorn.Server):
+    """A uvicorn server that can also die like a crashed machine (see `crash`)."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def crash(self) -> None:
+        """Stop now, from any thread: no new connection is accepted and every open one is
+        cut without an HTTP answer, as when the machine dies. (A graceful stop would answer
+        the requests in flight; uvicorn answers cancelled ones with a 500.)"""
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._cut_connections)
+        self.config.timeout_graceful_shutdown = 0.05
+        self.should_exit = True
+
+    def _cut_connections(self) -> None:
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+
+
 class ServiceRunner:
     """Serves one app on (host, port); can be stopped and started again on the same port."""
 
@@ -71,7 +99,7 @@ class ServiceRunner:
         self.port = port
         self._app_factory = app_factory
         self._socket: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
+        self._server: ThreadServer | None = None
         self._thread: threading.Thread | None = None
         self.app: FastAPI | None = None
 
@@ -105,7 +133,7 @@ class ServiceRunner:
             lifespan="on",
             timeout_graceful_shutdown=1,
         )
-        self._server = uvicorn.Server(config)
+        self._server = ThreadServer(config)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [sock]},
@@ -129,12 +157,13 @@ class ServiceRunner:
             time.sleep(0.002)
 
     def request_stop(self, abrupt: bool = False) -> None:
-        """Ask the server to exit; `abrupt` cancels requests in flight instead of waiting."""
+        """Ask the server to exit; `abrupt` cuts every connection at once (see `crash`)."""
         if self._server is None:
             return
         if abrupt:
-            self._server.config.timeout_graceful_shutdown = 0.05
-        self._server.should_exit = True
+            self._server.crash()
+        else:
+            self._server.should_exit = True
 
     def join(self) -> None:
         if self._thread is not None:
