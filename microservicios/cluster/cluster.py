@@ -111,7 +111,7 @@ class Cluster:
             ports = {name: runner.bind() for name, runner in self._runners.items()}
             self.settings = self._build_settings(ports)
             for name in self.names:
-                self._runners[name].launch()
+                self._runners[name].launch(self.settings.server_keepalive_timeout)
             deadline = time.monotonic() + START_TIMEOUT_S
             for name in self.names:
                 self._runners[name].wait_started(deadline)
@@ -151,7 +151,7 @@ class Cluster:
         if runner.running:
             print(f"El servicio '{name}' ya está en marcha.")
             return
-        runner.launch()
+        runner.launch(self.settings.server_keepalive_timeout)
         deadline = time.monotonic() + START_TIMEOUT_S
         runner.wait_started(deadline)
         self._wait_healthy(name, deadline)

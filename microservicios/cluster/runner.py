@@ -120,7 +120,7 @@ class ServiceRunner:
             and not self._server.should_exit
         )
 
-    def launch(self) -> None:
+    def launch(self, keepalive_timeout: float = 5.0) -> None:
         """Start serving in a new thread; returns at once (see `wait_started`)."""
         sock = self._socket or bind_socket(self.host, self.port, self.service)
         self._socket = None
@@ -132,6 +132,7 @@ class ServiceRunner:
             proxy_headers=False,  # nothing here sits behind a reverse proxy: skip X-Forwarded-*
             lifespan="on",
             timeout_graceful_shutdown=1,
+            timeout_keep_alive=keepalive_timeout,  # type: ignore[arg-type]  (a float works)
         )
         self._server = ThreadServer(config)
         self._thread = threading.Thread(

@@ -102,10 +102,15 @@ class AttemptFailedError(Exception):
         self.reason = reason
 
 
-def create_http_session() -> aiohttp.ClientSession:
-    """One pooled session per app instance; must be created inside the app's event loop."""
+def create_http_session(keepalive_timeout: float = 2.5) -> aiohttp.ClientSession:
+    """One pooled session per app instance; must be created inside the app's event loop.
+
+    `keepalive_timeout` must be shorter than the servers' own keep-alive timeout: a request
+    sent on a connection the server is closing at that moment is lost, and for a POST we
+    cannot know whether it was processed (see Settings.client_keepalive_timeout).
+    """
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=200),
+        connector=aiohttp.TCPConnector(limit=200, keepalive_timeout=keepalive_timeout),
         # A gateway serves many clients: it must never keep one client's cookies for another.
         cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=False,

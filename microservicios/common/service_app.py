@@ -155,7 +155,7 @@ async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
             resources.callback(engine.dispose)
         clients = {}
         if breakers:
-            http_session = create_http_session()
+            http_session = create_http_session(settings.client_keepalive_timeout)
             resources.push_async_callback(http_session.close)
             clients = build_clients(
                 service,

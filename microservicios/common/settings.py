@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     # shorter than the inner ones would give up on answers that are still on their way.
     gateway_timeout: float = Field(default=5.0, gt=0)
 
+    # How long a server keeps an idle keep-alive connection open. Clients drop their idle
+    # pooled connections well before (client_keepalive_timeout), so a request is never sent
+    # on a connection the server is closing at that very moment.
+    server_keepalive_timeout: float = Field(default=5.0, gt=0)
+
     retry_max_attempts: int = Field(default=3, ge=1, le=10)
     retry_base_delay: float = Field(default=0.05, ge=0)
     retry_max_delay: float = Field(default=0.5, ge=0)
@@ -123,6 +128,12 @@ class Settings(BaseSettings):
         """SQLAlchemy URL of `service`'s own database: the override, or a file in data_dir."""
         override = getattr(self, f"{service}_database_url", None)
         return override or f"sqlite:///{(self.data_dir / f'{service}.db').as_posix()}"
+
+    @property
+    def client_keepalive_timeout(self) -> float:
+        """Idle seconds after which a client discards a pooled connection: half the server's,
+        a margin wide enough for a busy event loop."""
+        return self.server_keepalive_timeout / 2
 
     @property
     def pending_order_timeout(self) -> float:

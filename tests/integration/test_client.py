@@ -15,16 +15,23 @@ from microservicios.common.retry import RetryPolicy
 class Behaviour:
     """What the fake server does with each connection; counts the requests it saw."""
 
-    def __init__(self, mode: str, status: int = 200) -> None:
+    def __init__(self, mode: str, status: int = 200, keepalive: float = 0.0) -> None:
         self.mode = mode
         self.status = status
         self.requests = 0
+        # "keepalive": a request on a connection idle this long is met by the server closing
+        # it, as when its keep-alive timer fires while the request is on its way.
+        self.keepalive = keepalive
 
 
 async def handle(behaviour: Behaviour, reader, writer) -> None:  # noqa: ANN001
+    loop = asyncio.get_running_loop()
+    idle_since = loop.time()
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
+            if behaviour.mode == "keepalive" and loop.time() - idle_since >= behaviour.keepalive:
+                return  # closed without an answer: the request was lost
             length = 0
             for line in head.split(b"\r\n"):
                 if line.lower().startswith(b"content-length:"):
@@ -43,6 +50,7 @@ async def handle(behaviour: Behaviour, reader, writer) -> None:  # noqa: ANN001
                 % (behaviour.status, len(body), body)
             )
             await writer.drain()
+            idle_since = loop.time()
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
     finally:
@@ -232,3 +240,27 @@ def test_breaker_state_is_open_after_repeated_refusals(nowhere: str) -> None:
             return client.breaker.state
 
     assert run(scenario()) == OPEN
+
+
+def test_idle_connections_expire_before_the_servers_keepalive() -> None:
+    """A POST sent just after the server's keep-alive timeout goes on a new connection:
+    the pool dropped the idle one first, so the server's close never meets a request."""
+    server_keepalive = 0.6
+
+    async def scenario() -> tuple[list[int], list]:
+        records: list = []
+        behaviour = Behaviour("keepalive", keepalive=server_keepalive)
+        async with (
+            fake_server(behaviour) as url,
+            create_http_session(keepalive_timeout=server_keepalive / 2) as session,
+        ):
+            client = make_client(url, session, records)
+            statuses = []
+            for _ in range(3):
+                statuses.append((await client.request("POST", "/x", json={})).status)
+                await asyncio.sleep(server_keepalive + 0.05)
+        return statuses, records
+
+    statuses, records = run(scenario())
+    assert statuses == [200, 200, 200]
+    assert outcomes(records) == []

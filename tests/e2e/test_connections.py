@@ -1,4 +1,4 @@
-"""`cluster.kill` looks like a crashed machine: connections cut, never an HTTP 500."""
+"""Connections: a killed service cuts them (never a 500); idle ones expire before the server's."""
 
 import concurrent.futures
 import time
@@ -51,3 +51,24 @@ def test_a_killed_service_sends_no_http_answer(cluster):
         for future in futures:
             with pytest.raises(httpx.TransportError):
                 future.result()
+
+
+def test_requests_spaced_at_the_keepalive_timeout_never_fail(tmp_path):
+    """POSTs sent each exactly one server keep-alive timeout apart all succeed: no hop ever
+    reuses a connection the next server is closing (no 'disconnected' call in the logs)."""
+    cluster = make_cluster(tmp_path, server_keepalive_timeout=1.0)
+    cluster.start()
+    try:
+        with httpx.Client(base_url=cluster.url("gateway"), timeout=30) as http:
+            user = create_user(http)
+            sku = http.post("/items/", json={"name": "Goma", "sku": "GOMA-1", "stock": 50}).json()
+            statuses = []
+            for _ in range(5):
+                time.sleep(1.0)
+                order = {"user_id": user["id"], "item_sku": sku["sku"], "qty": 1}
+                statuses.append(http.post("/orders/", json=order).status_code)
+        assert statuses == [201] * 5
+        calls = cluster.logs(event="http.call")
+        assert calls and all(call["outcome"] == "ok" for call in calls), calls
+    finally:
+        cluster.stop()
