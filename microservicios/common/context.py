@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # types only: the modules below read the context themselves
     from microservicios.common.breaker import CircuitBreaker
     from microservicios.common.client import ServiceClient
     from microservicios.common.faults import FaultInjector
+    from microservicios.common.limits import RequestLimits
     from microservicios.common.logs import EventLogger
     from microservicios.common.metrics import Metrics
     from microservicios.common.settings import Settings
@@ -37,6 +38,7 @@ class AppContext:
     logger: EventLogger
     metrics: Metrics
     faults: FaultInjector
+    limits: RequestLimits
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)  # by target service
     clients: dict[str, ServiceClient] = field(default_factory=dict)  # by target service
     sessions: sessionmaker[Session] | None = None  # None: this app has no database

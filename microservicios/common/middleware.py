@@ -18,6 +18,7 @@ from microservicios.common.tracing import current_span, server_span
 
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 MAX_REQUEST_ID_LENGTH = 128
+CLIENT_CLOSED_REQUEST = 499  # nginx's convention, for logs and metrics only
 
 
 def new_request_id() -> str:
@@ -55,12 +56,13 @@ class RequestContextMiddleware:
         id_token = request_id_var.set(request_id)
         span_token = current_span.set(span)
         status = 500  # if the app raises before answering, the client gets a 500
+        answered = False
         started_at, started = time.time(), time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, answered = message["status"], True
                 headers = [(k, v) for k, v in message.get("headers", []) if k != _REQUEST_ID_KEY]
                 headers.append((_REQUEST_ID_KEY, request_id.encode("latin-1")))
                 message["headers"] = headers
@@ -68,6 +70,8 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+            if not answered:
+                status = CLIENT_CLOSED_REQUEST  # the client left first: nothing was answered
         finally:
             seconds = time.perf_counter() - started
             context = context_of(scope["app"])

@@ -23,6 +23,7 @@ from microservicios.common.context import AppContext, ContextDep, HealthReport, 
 from microservicios.common.errors import install_error_handlers
 from microservicios.common.faults import FaultInjector, FaultMiddleware
 from microservicios.common.faults import router as faults_router
+from microservicios.common.limits import RequestGuard, RequestLimits
 from microservicios.common.logs import EventLogger, LogSink
 from microservicios.common.metrics import Metrics
 from microservicios.common.middleware import RequestContextMiddleware
@@ -107,6 +108,7 @@ def build_app(
     for middleware in inner_middleware:
         app.add_middleware(middleware)
     app.add_middleware(FaultMiddleware)
+    app.add_middleware(RequestGuard)
     app.add_middleware(RequestContextMiddleware)  # added last, so it runs first
     install_error_handlers(app)
     app.include_router(faults_router)
@@ -175,6 +177,13 @@ async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
             logger=logger,
             metrics=metrics,
             faults=FaultInjector(logger),
+            limits=RequestLimits(
+                max_body_bytes=settings.max_body_bytes,
+                max_header_count=settings.max_header_count,
+                max_header_bytes=settings.max_header_bytes,
+                body_timeout=settings.body_timeout,
+                max_in_flight=settings.max_in_flight,
+            ),
             breakers=breakers,
             clients=clients,
             sessions=sessions,

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     # on a connection the server is closing at that very moment.
     server_keepalive_timeout: float = Field(default=5.0, gt=0)
 
+    # Request limits of every app (see common/limits.py).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    max_header_count: int = Field(default=100, ge=1)
+    max_header_bytes: int = Field(default=32 * 1024, ge=1)
+    body_timeout: float = Field(default=10.0, gt=0)
+    max_in_flight: int = Field(default=512, ge=1)
+
     retry_max_attempts: int = Field(default=3, ge=1, le=10)
     retry_base_delay: float = Field(default=0.05, ge=0)
     retry_max_delay: float = Field(default=0.5, ge=0)

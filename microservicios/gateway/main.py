@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from microservicios.common.client import CallTimeouts
 from microservicios.common.faults import FaultMiddleware
+from microservicios.common.limits import RequestGuard
 from microservicios.common.middleware import RequestContextMiddleware
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
@@ -34,7 +35,8 @@ class GatewayApp(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         full_app = super().build_middleware_stack()
-        short_lane = RequestContextMiddleware(FaultMiddleware(ProxyApp(self.routed_services)))
+        proxy = ProxyApp(self.routed_services)
+        short_lane = RequestContextMiddleware(RequestGuard(FaultMiddleware(proxy)))
         services = self.routed_services
 
         async def front_door(scope: Scope, receive: Receive, send: Send) -> None:

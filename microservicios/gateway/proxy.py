@@ -110,7 +110,8 @@ class ProxyApp:
 
 
 async def read_body(receive: Receive) -> bytes:
-    """The whole request body, however the client sent it (chunked or not)."""
+    """The whole request body, however the client sent it (chunked or not); `RequestGuard`
+    has already made sure it arrived whole."""
     chunks = []
     while True:
         message = await receive()
