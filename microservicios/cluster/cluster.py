@@ -111,7 +111,7 @@ class Cluster:
             ports = {name: runner.bind() for name, runner in self._runners.items()}
             self.settings = self._build_settings(ports)
             for name in self.names:
-                self._runners[name].launch(self.settings.server_keepalive_timeout)
+                self._runners[name].launch(*self._server_timeouts())
             deadline = time.monotonic() + START_TIMEOUT_S
             for name in self.names:
                 self._runners[name].wait_started(deadline)
@@ -151,7 +151,7 @@ class Cluster:
         if runner.running:
             print(f"El servicio '{name}' ya está en marcha.")
             return
-        runner.launch(self.settings.server_keepalive_timeout)
+        runner.launch(*self._server_timeouts())
         deadline = time.monotonic() + START_TIMEOUT_S
         runner.wait_started(deadline)
         self._wait_healthy(name, deadline)
@@ -292,6 +292,11 @@ class Cluster:
             return self.registry[name].load_factory()(self.settings, **options)
 
         return build
+
+    def _server_timeouts(self) -> tuple[float, float]:
+        """(keep-alive, header) timeouts of every server, from the settings."""
+        assert self.settings is not None
+        return self.settings.server_keepalive_timeout, self.settings.header_timeout
 
     def _wait_healthy(self, name: str, deadline: float) -> None:
         wait_until_healthy(name, self.host, self._runner(name).port, deadline)

@@ -11,9 +11,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 import uvicorn
 from fastapi import FastAPI
+
+from microservicios.cluster.protocol import HeaderDeadlineProtocol
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
@@ -120,7 +123,7 @@ class ServiceRunner:
             and not self._server.should_exit
         )
 
-    def launch(self, keepalive_timeout: float = 5.0) -> None:
+    def launch(self, keepalive_timeout: float = 5.0, header_timeout: float = 10.0) -> None:
         """Start serving in a new thread; returns at once (see `wait_started`)."""
         sock = self._socket or bind_socket(self.host, self.port, self.service)
         self._socket = None
@@ -133,6 +136,7 @@ class ServiceRunner:
             lifespan="on",
             timeout_graceful_shutdown=1,
             timeout_keep_alive=keepalive_timeout,  # type: ignore[arg-type]  (a float works)
+            http=partial(HeaderDeadlineProtocol, header_timeout=header_timeout),  # type: ignore[arg-type]
         )
         self._server = ThreadServer(config)
         self._thread = threading.Thread(

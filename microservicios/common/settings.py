@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     max_header_count: int = Field(default=100, ge=1)
     max_header_bytes: int = Field(default=32 * 1024, ge=1)
     body_timeout: float = Field(default=10.0, gt=0)
+    header_timeout: float = Field(default=10.0, gt=0)  # to send a request's headers
     max_in_flight: int = Field(default=512, ge=1)
 
     retry_max_attempts: int = Field(default=3, ge=1, le=10)

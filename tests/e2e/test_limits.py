@@ -15,7 +15,7 @@ MIB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    running = make_cluster(tmp_path_factory.mktemp("limits"), body_timeout=1.0)
+    running = make_cluster(tmp_path_factory.mktemp("limits"), body_timeout=1.0, header_timeout=1.0)
     running.start()
     yield running
     running.stop()
@@ -164,3 +164,38 @@ def test_six_concurrent_50_mb_uploads_do_not_grow_memory(cluster):
         statuses = list(pool.map(lambda _: upload(), range(6)))
     assert set(statuses) <= {413, 0}
     assert peak_mb() - before < 40
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """True if the server has closed this connection (EOF or reset)."""
+    sock.settimeout(0.05)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+    except ConnectionError:
+        return True
+
+
+def test_idle_and_slow_header_connections_are_closed(cluster):
+    """Connections that send nothing, or trickle their headers a byte at a time, are closed
+    by the server once header_timeout (1 s here) has passed."""
+    port = port_of(cluster.url("users"))
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]
+    slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]
+    try:
+        trickle = b"GET /users/ HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 30
+        deadline = time.monotonic() + 10
+        sent = 0
+        while time.monotonic() < deadline and not all(map(closed_by_server, idle + slow)):
+            for sock in slow:
+                try:
+                    sock.sendall(trickle[sent : sent + 1])
+                except OSError:
+                    pass
+            sent += 1
+            time.sleep(0.2)
+        assert all(map(closed_by_server, idle + slow))
+    finally:
+        for sock in idle + slow:
+            sock.close()
