@@ -49,7 +49,7 @@ def raw_request(
     path: str,
     *,
     body: bytes | None = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str | bytes] | None = None,
     host: str | None = None,
 ) -> RawResponse:
     """Send `method path` with the request target exactly as given (no normalisation);
