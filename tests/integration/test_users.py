@@ -5,6 +5,7 @@ import threading
 from collections import Counter
 
 import httpx
+import pytest
 
 from tests.helpers import PATIENT_CLIENT_TIMEOUT_S
 
@@ -86,6 +87,23 @@ def test_name_of_101_chars_is_422(users):
 def test_blank_name_is_422(users):
     """A name made only of spaces is empty once stripped."""
     assert create(users, name="   ").status_code == 422
+
+
+@pytest.mark.parametrize("name", ["Ana\x00", "A\x00na", "Ana\nPérez", "Ana\x1bx", "Ana\x7f"])
+def test_name_with_a_control_character_is_422_in_spanish(users, name):
+    """NUL, a line break or ESC inside a name are refused, with a Spanish message."""
+    response = create(users, name=name)
+    assert response.status_code == 422
+    assert "'name' no puede tener caracteres de control" in response.json()["detail"]
+    assert users.get("/users/").json() == []
+
+
+def test_update_to_a_name_with_a_control_character_is_422(users):
+    """PUT checks the new name the same way."""
+    user = create(users).json()
+    response = users.put(f"/users/{user['id']}", json={"name": "Ana\x00"})
+    assert response.status_code == 422
+    assert users.get(f"/users/{user['id']}").json()["name"] == "Ana"
 
 
 def test_get_unknown_user_is_404_in_spanish(users):
