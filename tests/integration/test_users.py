@@ -1,13 +1,17 @@
 """The users service on its own."""
 
 import json
+import os
+import stat
 import threading
 from collections import Counter
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.helpers import PATIENT_CLIENT_TIMEOUT_S
+from microservicios.users.main import create_app
+from tests.helpers import PATIENT_CLIENT_TIMEOUT_S, dependencies_at, make_settings
 
 
 def create(users, name="Ana", email="ana@example.com"):
@@ -261,6 +265,24 @@ def test_user_created_is_logged_with_the_request_id(users, log_records):
     assert created[0]["user_id"] == response.json()["id"]
     assert created[0]["service"] == "users"
     assert created[0]["request_id"] == "rid-users-1"
+
+
+@pytest.mark.skipif(
+    os.name != "posix", reason="Windows has no POSIX permission bits (chmod only sets read-only)"
+)
+def test_data_folder_and_database_files_are_private(tmp_path, nowhere):
+    """users.db holds e-mail addresses: its folder is 0700; it and its -wal/-shm are 0600."""
+    data_dir = tmp_path / "data"
+    settings = make_settings(data_dir, **dependencies_at(nowhere))
+    previous = os.umask(0o022)  # the usual umask, under which they used to be 0755 and 0644
+    try:
+        with TestClient(create_app(settings, log_sinks=[])) as users:
+            assert create(users).status_code == 201
+            modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in data_dir.iterdir()}
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert modes == {"users.db": 0o600, "users.db-wal": 0o600, "users.db-shm": 0o600}
 
 
 def test_concurrent_duplicate_email_gives_exactly_one_201(cluster, unique_email):
