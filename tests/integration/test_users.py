@@ -1,5 +1,6 @@
 """The users service on its own."""
 
+import io
 import json
 import os
 import stat
@@ -10,6 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from microservicios.common.logs import StreamSink
 from microservicios.users.main import create_app
 from tests.helpers import PATIENT_CLIENT_TIMEOUT_S, dependencies_at, make_settings
 
@@ -250,6 +252,19 @@ def test_logs_never_contain_email_addresses(users, log_records):
     dumped = [json.dumps(record, default=str) for record in log_records]
     assert not [line for line in dumped if "secret.person" in line or "other.secret" in line]
     assert not [line for line in dumped if "@example.com" in line]
+
+
+def test_path_with_unicode_line_breaks_is_logged_on_one_line_per_record(settings):
+    """U+2028, U+2029 and U+0085 in a path are escaped: a splitlines() reader sees one
+    line per record, and each line reads back to the path as it was."""
+    stream, records = io.StringIO(), []
+    sinks = [StreamSink(stream), records.append]
+    with TestClient(create_app(settings, log_sinks=sinks)) as users:
+        users.get("/users/a%E2%80%A8b%E2%80%A9c%C2%85d")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == len(records)
+    paths = [json.loads(line).get("path") for line in lines]
+    assert "/users/a\u2028b\u2029c\x85d" in paths
 
 
 def test_user_created_is_logged_with_the_request_id(users, log_records):
