@@ -39,13 +39,10 @@ def create_sqlite_engine(url: str) -> Engine:
 
 
 def make_private_database_file(path: Path) -> None:
-    """Create `path`'s folder (0700) and the database file (0600) before SQLite opens it.
-
-    users.db holds e-mail addresses: only the owner may read it. SQLite would create the
-    file 0644, and it gives its -wal and -shm files the database file's mode, so creating
-    the file ourselves covers them too; files left by an earlier run are tightened here.
-    A folder that already exists is left alone: it may be one the user chose, like ".".
-    """
+    """Create `path`'s folder (0700) and the database file (0600) before SQLite does, since
+    users.db holds e-mail addresses; files left by an earlier run are tightened too."""
+    # SQLite would create the file 0644, and gives -wal and -shm the database file's mode.
+    # A folder that already exists is left alone: it may be one the user chose, like ".".
     path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
     if os.name != "posix":
         return  # no permission bits on Windows: files inherit the folder's access rules

@@ -76,17 +76,15 @@ def filter_headers(
 
 
 def request_headers(scope: Scope) -> list[tuple[str, str]]:
-    """The headers to send upstream: the client's that may pass, plus X-Forwarded-*.
-
-    aiohttp writes header values as UTF-8, so a value is handed over as the text whose
-    UTF-8 is the client's bytes; bytes that are not UTF-8 cannot be written back as they
-    came, and raise `UndecodableHeaderError` rather than reach the service altered.
-    """
+    """The client's headers that may pass, plus X-Forwarded-For/Proto; values as text whose
+    UTF-8 is the client's bytes, or `UndecodableHeaderError` when the bytes are not UTF-8."""
     # Latin-1 maps each byte to one character: lossless, and enough to filter by name.
     raw = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
     headers = filter_headers(raw, NOT_FORWARDED_REQUEST, NOT_FORWARDED_REQUEST_PREFIXES)
     for index, (name, value) in enumerate(headers):
-        if not value.isascii():  # ASCII reads the same either way (and isascii is O(1))
+        # aiohttp can only write values as UTF-8: no text would give a lone Latin-1 byte
+        # back, so such a value is refused rather than sent altered. (isascii is O(1).)
+        if not value.isascii():
             try:
                 headers[index] = (name, value.encode("latin-1").decode("utf-8"))
             except UnicodeDecodeError as exc:
