@@ -49,14 +49,16 @@ def raw_request(
     path: str,
     *,
     body: bytes | None = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str | bytes] | None = None,
+    host: str | None = None,
 ) -> RawResponse:
-    """Send `method path` with the request target exactly as given (no normalisation)."""
+    """Send `method path` with the request target exactly as given (no normalisation);
+    `host` replaces the Host header (by default the server's own address)."""
     connection = http.client.HTTPConnection("127.0.0.1", port_of(base_url), timeout=10)
     try:
         # skip_host/accept_encoding off: we add what we need ourselves.
         connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-        connection.putheader("Host", f"127.0.0.1:{port_of(base_url)}")
+        connection.putheader("Host", host or f"127.0.0.1:{port_of(base_url)}")
         for name, value in (headers or {}).items():
             connection.putheader(name, value)
         if body is not None:

@@ -27,6 +27,9 @@ class UpstreamResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    # The same headers as bytes on the wire: aiohttp decodes them as UTF-8, which cannot
+    # give back a Latin-1 byte. The gateway forwards these.
+    raw_headers: tuple[tuple[bytes, bytes], ...] = ()
 
     def json(self) -> Any:
         return jsonlib.loads(self.body) if self.body else None
@@ -261,7 +264,12 @@ class ServiceClient:
                 timeout=timeout,
             ) as response:
                 payload = await response.read()
-                return UpstreamResponse(response.status, list(response.headers.items()), payload)
+                return UpstreamResponse(
+                    response.status,
+                    list(response.headers.items()),
+                    payload,
+                    response.raw_headers,
+                )
         # Order matters: the most specific cause first. When in doubt, assume it was sent.
         except aiohttp.ClientConnectorError as exc:
             raise AttemptFailedError(Outcome.NOT_SENT, "no acepta conexiones") from exc

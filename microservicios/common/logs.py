@@ -25,6 +25,12 @@ LEVELS = MappingProxyType({"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40})
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
+def escape_line_breaks(line: str) -> str:
+    """`line` with U+0085, U+2028 and U+2029 as JSON escapes: json.dumps leaves them raw
+    (ensure_ascii=False) and str.splitlines() ends a line at each, so one record was two."""
+    return line.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
 class StreamSink:
     """Writes each record as one JSON line to a text stream (stderr by default)."""
 
@@ -34,6 +40,8 @@ class StreamSink:
 
     def __call__(self, record: LogRecord) -> None:
         line = json.dumps(record, ensure_ascii=False, default=str)
+        if not line.isascii():  # O(1), and most lines are ASCII
+            line = escape_line_breaks(line)
         with self._lock:
             stream = self._stream or sys.stderr
             stream.write(line + "\n")

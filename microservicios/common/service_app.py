@@ -27,6 +27,7 @@ from microservicios.common.limits import RequestGuard, RequestLimits
 from microservicios.common.logs import EventLogger, LogSink
 from microservicios.common.metrics import Metrics
 from microservicios.common.middleware import RequestContextMiddleware
+from microservicios.common.redirects import use_relative_slash_redirects
 from microservicios.common.resilience import (
     BreakerFactory,
     breakers_health,
@@ -105,6 +106,7 @@ def build_app(
             yield
 
     app = app_class(title=title, description=description, lifespan=lifespan)
+    use_relative_slash_redirects(app.router)
     for middleware in inner_middleware:
         app.add_middleware(middleware)
     app.add_middleware(FaultMiddleware)

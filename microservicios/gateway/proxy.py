@@ -1,63 +1,49 @@
 """The gateway's proxy: forwards /users…, /items…, /orders… to their service.
 
 `ProxyApp` is a plain ASGI app that `GatewayApp` puts in front of FastAPI for the paths
-of a routed service: a proxy needs no parameter parsing or dependency injection.
-
-Hop-by-hop headers (RFC 9110 §7.6.1) describe a single connection, so they stop here in
-both directions; so does any X-Service-Token a client sends: only the gateway signs calls.
+of a routed service: a proxy needs no parameter parsing or dependency injection. Which
+headers it passes on is decided in `forwarding`.
 """
 
+from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from microservicios.common.client import ServiceClient
 from microservicios.common.context import context_of
 from microservicios.common.errors import ServiceUnavailableError, service_unavailable_response
-from microservicios.common.headers import (
-    REQUEST_ID_HEADER,
-    SERVICE_TOKEN_HEADER,
-    TRACEPARENT_HEADER,
-    TRACESTATE_HEADER,
+from microservicios.gateway.forwarding import (
+    UndecodableHeaderError,
+    request_headers,
+    response_headers,
 )
 from microservicios.gateway.guard import not_found
 from microservicios.gateway.paths import upstream_path
 
-HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
-# Recomputed or set by this hop itself.
-NOT_FORWARDED_REQUEST = HOP_BY_HOP | {
-    "host",
-    "content-length",
-    SERVICE_TOKEN_HEADER.lower(),
-    REQUEST_ID_HEADER.lower(),
-    TRACEPARENT_HEADER,
-    TRACESTATE_HEADER,
-}
-NOT_FORWARDED_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server"}
+# CONNECT asks for a tunnel and TRACE echoes the request back (the gateway's token
+# included): neither is an API call, so only these methods are forwarded.
+FORWARDED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 
-def filter_headers(headers: list[tuple[str, str]], drop: frozenset[str]) -> list[tuple[str, str]]:
-    """Headers minus `drop` and minus any that a Connection header names as hop-by-hop."""
-    lowered = [(name.lower(), name, value) for name, value in headers]
-    listed = {
-        token.strip().lower()
-        for lower, _, value in lowered
-        if lower == "connection"
-        for token in value.split(",")
-    }
-    return [
-        (name, value) for lower, name, value in lowered if lower not in drop and lower not in listed
-    ]
+def method_not_allowed() -> JSONResponse:
+    return JSONResponse(
+        {
+            "detail": "Método no permitido: el gateway reenvía solo "
+            "GET, HEAD, POST, PUT, PATCH, DELETE y OPTIONS."
+        },
+        status_code=405,
+        headers={"Allow": ALLOW},
+    )
+
+
+def undecodable_header(name: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "detail": f"La cabecera '{name}' tiene bytes que no son UTF-8 y el gateway no "
+            "puede reenviarla sin cambiarlos: mandala en UTF-8 (o solo en ASCII)."
+        },
+        status_code=400,
+    )
 
 
 def service_of(path: str, services: tuple[str, ...]) -> str | None:
@@ -76,6 +62,9 @@ class ProxyApp:
         service = service_of(scope["path"], self.services)
         assert service is not None, "GatewayApp sends only routed paths here"
         scope["route_label"] = f"/{service}/*"
+        if scope["method"] not in FORWARDED_METHODS:
+            await method_not_allowed()(scope, receive, send)
+            return
         path = upstream_path(service, scope["path"])
         if path is None:
             await not_found()(scope, receive, send)
@@ -85,26 +74,27 @@ class ProxyApp:
             await self._forward(client, path, scope, receive, send)
         except ServiceUnavailableError as exc:
             await service_unavailable_response(exc)(scope, receive, send)
+        except UndecodableHeaderError as exc:
+            await undecodable_header(exc.name)(scope, receive, send)
 
     async def _forward(
         self, client: ServiceClient, path: str, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        headers = request_headers(scope)
         body = await read_body(receive)
         upstream = await client.request(
             scope["method"],
             path,
             body=body or None,
-            headers=filter_headers(headers, NOT_FORWARDED_REQUEST),
+            headers=headers,
             query=scope["query_string"].decode("latin-1"),
         )
-        response_headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in filter_headers(upstream.headers, NOT_FORWARDED_RESPONSE)
-        ]
-        response_headers.append((b"content-length", str(len(upstream.body)).encode()))
         await send(
-            {"type": "http.response.start", "status": upstream.status, "headers": response_headers}
+            {
+                "type": "http.response.start",
+                "status": upstream.status,
+                "headers": response_headers(upstream.raw_headers, len(upstream.body)),
+            }
         )
         await send({"type": "http.response.body", "body": upstream.body})
 

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from microservicios.common.fields import MAX_QTY, SKU_PATTERN, Sku
+from microservicios.common.fields import MAX_QTY, SKU_PATTERN, PlainText, Sku
 
 MAX_STOCK = 1_000_000_000
 ReservationId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
@@ -13,7 +13,7 @@ ReservationId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 class ItemCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=100)
+    name: PlainText = Field(min_length=1, max_length=100)
     sku: str = Sku
     stock: int = Field(default=0, ge=0, le=MAX_STOCK, strict=True)
 
@@ -23,7 +23,7 @@ class ItemUpdate(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: PlainText | None = Field(default=None, min_length=1, max_length=100)
     sku: str | None = Field(default=None, min_length=1, max_length=64, pattern=SKU_PATTERN)
     stock: int | None = Field(default=None, ge=0, le=MAX_STOCK, strict=True)
 

@@ -2,6 +2,8 @@
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from microservicios.common.fields import PlainText
+
 Name = Field(min_length=1, max_length=100)
 
 
@@ -13,7 +15,7 @@ def _normalize_email(email: str | None) -> str | None:
 class UserCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: str = Name
+    name: PlainText = Name
     email: EmailStr
 
     _email = field_validator("email")(_normalize_email)
@@ -24,7 +26,7 @@ class UserUpdate(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: PlainText | None = Field(default=None, min_length=1, max_length=100)
     email: EmailStr | None = None
 
     _email = field_validator("email")(_normalize_email)

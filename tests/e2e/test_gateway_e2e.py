@@ -118,6 +118,15 @@ def test_gateway_refuses_escaping_and_internal_paths_with_404(cluster, path):
     assert response.json() == {"detail": "Ruta no encontrada."}
 
 
+@pytest.mark.parametrize("service", ["gateway", "users"])
+@pytest.mark.parametrize("path", ["/health/", "/docs/", "/metrics/"])
+def test_slash_redirect_never_points_to_the_clients_host(cluster, service, path):
+    """Over real HTTP, 'Host: evil.example' gets a redirect to a path on this server."""
+    response = raw_request(cluster.url(service), "GET", path, host="evil.example")
+    assert response.status == 307
+    assert response.header("location") == path.rstrip("/")
+
+
 def test_internal_reserve_via_gateway_is_404_even_with_a_valid_token(cluster, http, new_item):
     """A client cannot reach /items/internal/reserve through the gateway, token or not."""
     item = new_item(stock=5)

@@ -2,15 +2,17 @@
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from fastapi.testclient import TestClient
 
+from microservicios.cluster.runner import START_TIMEOUT_S, ServiceRunner
 from microservicios.common.settings import Settings
 from microservicios.gateway.main import create_app
-from tests.helpers import dependencies_at, make_settings, service_token
+from tests.helpers import dependencies_at, make_settings, raw_request, service_token
 
 
 class EchoHandler(BaseHTTPRequestHandler):
@@ -39,6 +41,10 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.send_header("Connection", "keep-alive, X-Hop")
         self.send_header("X-Hop", "only-this-connection")
         self.send_header("Keep-Alive", "timeout=5")
+        self.send_header("X-Service-Token", "upstream-secret")
+        if self.path.endswith("/odd-headers"):  # send_header writes each char as one byte
+            self.send_header("X-Latin1", "caf\xe9")
+            self.send_header("X-Utf8", "café".encode().decode("latin-1"))
         self.end_headers()
         self.wfile.write(payload)
 
@@ -86,6 +92,23 @@ def lonely_gateway(settings, log_records) -> Iterator[TestClient]:
     """A gateway whose backends are all unreachable."""
     with TestClient(create_app(settings, log_sinks=[log_records.append])) as client:
         yield client
+
+
+@pytest.fixture
+def served_gateway(echo_settings) -> Iterator[str]:
+    """A gateway in front of the echo, served by uvicorn: the TestClient re-encodes header
+    values as UTF-8 both ways, so header bytes can only be checked over real HTTP."""
+    runner = ServiceRunner(
+        "gateway", "127.0.0.1", 0, lambda: create_app(echo_settings, log_sinks=[])
+    )
+    runner.bind()
+    runner.launch()
+    try:
+        runner.wait_started(time.monotonic() + START_TIMEOUT_S)
+        yield f"http://127.0.0.1:{runner.port}"
+    finally:
+        runner.request_stop()
+        runner.join()
 
 
 def header_values(seen: dict, name: str) -> list[str]:
@@ -196,3 +219,67 @@ def test_unknown_gateway_route_is_404_in_spanish(lonely_gateway):
     response = lonely_gateway.get("/usersX")
     assert response.status_code == 404
     assert response.json() == {"detail": "Ruta no encontrada."}
+
+
+def test_client_forwarded_headers_are_replaced_by_the_gateways(gateway_to_echo, echo):
+    """The service sees the client's address as the gateway saw it, not what it claimed."""
+    gateway_to_echo.get(
+        "/users/1",
+        headers={
+            "Forwarded": "for=6.6.6.6;host=evil.example",
+            "X-Forwarded-For": "6.6.6.6",
+            "X-Forwarded-Host": "evil.example",
+            "X-Forwarded-Proto": "https",
+        },
+    )
+    [seen] = echo.received
+    assert header_values(seen, "forwarded") == []
+    assert header_values(seen, "x-forwarded-host") == []
+    assert header_values(seen, "x-forwarded-for") == ["testclient"]  # TestClient's address
+    assert header_values(seen, "x-forwarded-proto") == ["http"]
+
+
+def test_upstream_service_token_does_not_reach_the_client(gateway_to_echo):
+    """An X-Service-Token in a service's answer stops at the gateway."""
+    response = gateway_to_echo.get("/users/1")
+    assert response.status_code == 200
+    assert "x-service-token" not in response.headers
+
+
+def test_utf8_request_header_arrives_byte_for_byte(served_gateway, echo):
+    """'café' sent as UTF-8 reaches the service as the same bytes, not as 'cafÃ©'."""
+    response = raw_request(served_gateway, "GET", "/users/1", headers={"X-Nombre": "café".encode()})
+    assert response.status == 200
+    [value] = header_values(echo.received[0], "x-nombre")
+    assert value.encode("latin-1") == "café".encode()  # the echo decodes header bytes as Latin-1
+
+
+def test_response_header_bytes_reach_the_client_unchanged(served_gateway):
+    """A Latin-1 byte E9 and the UTF-8 bytes C3 A9 in a service's headers come back as sent."""
+    response = raw_request(served_gateway, "GET", "/users/odd-headers")
+    assert response.status == 200
+    # http.client decodes header bytes as Latin-1: encoding back gives the bytes received.
+    assert response.header("x-latin1").encode("latin-1") == b"caf\xe9"
+    assert response.header("x-utf8").encode("latin-1") == "café".encode()
+
+
+def test_request_header_that_is_not_utf8_is_refused(served_gateway, echo):
+    """A lone byte E9 cannot be forwarded unchanged (aiohttp writes UTF-8): a Spanish 400
+    naming the header, and the service is not called."""
+    response = raw_request(served_gateway, "GET", "/users/1", headers={"X-Nombre": b"caf\xe9"})
+    assert response.status == 400
+    detail = response.json()["detail"]
+    assert "'x-nombre'" in detail
+    assert "UTF-8" in detail
+    assert echo.received == []
+
+
+@pytest.mark.parametrize("method", ["CONNECT", "TRACE", "PROPFIND"])
+def test_methods_the_gateway_does_not_forward_are_405(gateway_to_echo, echo, method):
+    """CONNECT, TRACE and unknown methods stop at the gateway with a Spanish 405 and Allow."""
+    response = gateway_to_echo.request(method, "/users/1")
+    assert response.status_code == 405
+    assert response.json()["detail"].startswith("Método no permitido")
+    allowed = {name.strip() for name in response.headers["allow"].split(",")}
+    assert allowed == {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+    assert echo.received == []

@@ -81,6 +81,17 @@ def test_invalid_item_is_422_in_spanish(items, body):
     assert items.get("/items/").json() == []
 
 
+def test_name_with_a_control_character_is_422_in_spanish(items):
+    """A NUL in an item's name is refused on create and on update, in Spanish."""
+    response = create(items, name="Lá\x00piz")
+    assert response.status_code == 422
+    assert "'name' no puede tener caracteres de control" in response.json()["detail"]
+    item = create(items).json()
+    response = items.put(f"/items/{item['id']}", json={"name": "Lápiz\x00"})
+    assert response.status_code == 422
+    assert items.get(f"/items/{item['id']}").json()["name"] == "Lápiz"
+
+
 def test_get_unknown_item_is_404(items):
     """An item id that does not exist gives 404 'Ítem no encontrado.'."""
     response = items.get("/items/4242")

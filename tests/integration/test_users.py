@@ -1,12 +1,19 @@
 """The users service on its own."""
 
+import io
 import json
+import os
+import stat
 import threading
 from collections import Counter
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 
-from tests.helpers import PATIENT_CLIENT_TIMEOUT_S
+from microservicios.common.logs import StreamSink
+from microservicios.users.main import create_app
+from tests.helpers import PATIENT_CLIENT_TIMEOUT_S, dependencies_at, make_settings
 
 
 def create(users, name="Ana", email="ana@example.com"):
@@ -86,6 +93,23 @@ def test_name_of_101_chars_is_422(users):
 def test_blank_name_is_422(users):
     """A name made only of spaces is empty once stripped."""
     assert create(users, name="   ").status_code == 422
+
+
+@pytest.mark.parametrize("name", ["Ana\x00", "A\x00na", "Ana\nPérez", "Ana\x1bx", "Ana\x7f"])
+def test_name_with_a_control_character_is_422_in_spanish(users, name):
+    """NUL, a line break or ESC inside a name are refused, with a Spanish message."""
+    response = create(users, name=name)
+    assert response.status_code == 422
+    assert "'name' no puede tener caracteres de control" in response.json()["detail"]
+    assert users.get("/users/").json() == []
+
+
+def test_update_to_a_name_with_a_control_character_is_422(users):
+    """PUT checks the new name the same way."""
+    user = create(users).json()
+    response = users.put(f"/users/{user['id']}", json={"name": "Ana\x00"})
+    assert response.status_code == 422
+    assert users.get(f"/users/{user['id']}").json()["name"] == "Ana"
 
 
 def test_get_unknown_user_is_404_in_spanish(users):
@@ -230,6 +254,19 @@ def test_logs_never_contain_email_addresses(users, log_records):
     assert not [line for line in dumped if "@example.com" in line]
 
 
+def test_path_with_unicode_line_breaks_is_logged_on_one_line_per_record(settings):
+    """U+2028, U+2029 and U+0085 in a path are escaped: a splitlines() reader sees one
+    line per record, and each line reads back to the path as it was."""
+    stream, records = io.StringIO(), []
+    sinks = [StreamSink(stream), records.append]
+    with TestClient(create_app(settings, log_sinks=sinks)) as users:
+        users.get("/users/a%E2%80%A8b%E2%80%A9c%C2%85d")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == len(records)
+    paths = [json.loads(line).get("path") for line in lines]
+    assert "/users/a\u2028b\u2029c\x85d" in paths
+
+
 def test_user_created_is_logged_with_the_request_id(users, log_records):
     """Creating a user logs 'user.created' with the user's id and the request's id."""
     response = users.post(
@@ -243,6 +280,24 @@ def test_user_created_is_logged_with_the_request_id(users, log_records):
     assert created[0]["user_id"] == response.json()["id"]
     assert created[0]["service"] == "users"
     assert created[0]["request_id"] == "rid-users-1"
+
+
+@pytest.mark.skipif(
+    os.name != "posix", reason="Windows has no POSIX permission bits (chmod only sets read-only)"
+)
+def test_data_folder_and_database_files_are_private(tmp_path, nowhere):
+    """users.db holds e-mail addresses: its folder is 0700; it and its -wal/-shm are 0600."""
+    data_dir = tmp_path / "data"
+    settings = make_settings(data_dir, **dependencies_at(nowhere))
+    previous = os.umask(0o022)  # the usual umask, under which they used to be 0755 and 0644
+    try:
+        with TestClient(create_app(settings, log_sinks=[])) as users:
+            assert create(users).status_code == 201
+            modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in data_dir.iterdir()}
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert modes == {"users.db": 0o600, "users.db-wal": 0o600, "users.db-shm": 0o600}
 
 
 def test_concurrent_duplicate_email_gives_exactly_one_201(cluster, unique_email):

@@ -79,6 +79,17 @@ def test_stream_sink_writes_one_json_line_per_record():
     assert "Ñandú" in lines[0]
 
 
+def test_stream_sink_escapes_every_line_break_that_splitlines_knows():
+    """Characters that end a line for str.splitlines() never appear raw in a record's line."""
+    stream = io.StringIO()
+    text = "a\nb\rc\x0bd\x0ce\x1cf\x1dg\x1eh\x85i\u2028j\u2029k"
+    logger = EventLogger("gateway", sinks=[StreamSink(stream)])
+    logger.info("http.request", path=text)
+    logger.info("http.request", path="/ok")
+    lines = stream.getvalue().splitlines()
+    assert [json.loads(line)["path"] for line in lines] == [text, "/ok"]
+
+
 def test_new_request_ids_are_32_hex_digits_and_differ():
     """Generated request ids are 32 lowercase hex digits, not repeated."""
     ids = {new_request_id() for _ in range(100)}

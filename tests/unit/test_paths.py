@@ -1,7 +1,8 @@
-"""The gateway's path mapping: what each client path becomes upstream, or a refusal."""
+"""Paths: what each gateway path becomes upstream, and where a slash redirect points."""
 
 import pytest
 
+from microservicios.common.redirects import relative_location
 from microservicios.gateway.paths import upstream_path
 from microservicios.gateway.proxy import service_of
 
@@ -88,3 +89,20 @@ def test_upstream_path_percent_encodes_each_segment(path, expected):
 def test_service_of_matches_the_first_segment_exactly(path, expected):
     """Only an exact first segment naming a backend selects it."""
     assert service_of(path, ("users", "items", "orders")) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "expected"),
+    [
+        ("/health", b"", "/health"),
+        ("/users/a b", b"", "/users/a%20b"),
+        ("/users/a?b#c", b"", "/users/a%3Fb%23c"),
+        ("//evil.example/health", b"", "/evil.example/health"),
+        ("/\\evil.example/health", b"", "/%5Cevil.example/health"),
+        ("/health", b"a=1&b=x%20y", "/health?a=1&b=x%20y"),
+        ("/health", b"q=caf\xe9", "/health?q=caf%E9"),
+    ],
+)
+def test_relative_location_stays_on_this_host(path, query, expected):
+    """A redirect Location is one path on this server: never '//host' nor a '\\' trick."""
+    assert relative_location(path, query) == expected
