@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from microservicios.cluster.logbook import LogBook
 from microservicios.cluster.runner import (
@@ -21,6 +21,7 @@ from microservicios.common.faults import Faults
 from microservicios.common.logs import LogRecord
 from microservicios.common.registry import SERVICES, AppFactory, ServiceRegistry
 from microservicios.common.resilience import BreakerFactory
+from microservicios.common.secrets import random_secret
 from microservicios.common.settings import Settings
 
 Ports = None | str | dict[str, int]
@@ -284,11 +285,15 @@ class Cluster:
         placement = {"service_urls": urls, "data_dir": self.data_dir}
         if self._base_settings is not None:
             return self._base_settings.model_copy(update=placement)
-        return Settings(**{**self._overrides, **placement})
+        settings = Settings(**{**self._overrides, **placement})
+        if not settings.secret_configured:
+            # Nobody chose a secret: one of this run's own, so no one else knows it.
+            return settings.model_copy(update={"service_secret": SecretStr(random_secret())})
+        return settings
 
     def _factory_for(self, name: str):  # noqa: ANN202
         def build():  # noqa: ANN202
-            options = {"log_sinks": [self.logbook], **self._app_options[name]}
+            options = {"log_sinks": [self.logbook], "host": self.host, **self._app_options[name]}
             return self.registry[name].load_factory()(self.settings, **options)
 
         return build

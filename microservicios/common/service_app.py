@@ -35,6 +35,12 @@ from microservicios.common.resilience import (
     build_clients,
     server_error,
 )
+from microservicios.common.secrets import (
+    UnsafeSecretError,
+    check_secret,
+    listening_host,
+    uses_placeholder_secret,
+)
 from microservicios.common.settings import Settings
 
 DatabaseOpener = Callable[[str], tuple[Engine, sessionmaker[Session]]]
@@ -56,6 +62,7 @@ class AppBlueprint:
     is_failure: Callable[[int], bool] = server_error
     context_class: type[AppContext] = AppContext
     health_reports: tuple[HealthReport, ...] = ()
+    host: str | None = None  # where it listens, if the caller knows (a cluster does)
 
 
 def build_app(
@@ -76,6 +83,7 @@ def build_app(
     app_class: Callable[..., FastAPI] = FastAPI,
     context_class: type[AppContext] = AppContext,
     health_reports: tuple[HealthReport, ...] = (),
+    host: str | None = None,
 ) -> FastAPI:
     """A FastAPI app with this project's conventions; routes are added by the caller.
 
@@ -97,6 +105,7 @@ def build_app(
         is_failure=is_failure,
         context_class=context_class,
         health_reports=health_reports,
+        host=host,
     )
 
     @asynccontextmanager
@@ -143,6 +152,11 @@ async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
     """
     settings, service = blueprint.settings, blueprint.service
     logger = EventLogger(service, settings.log_level, blueprint.log_sinks)
+    try:
+        check_secret(settings, blueprint.host or listening_host())
+    except UnsafeSecretError as refusal:
+        logger.error("auth.unsafe_secret", detail=str(refusal))
+        raise
     metrics = Metrics(service)
     breakers = build_breakers(
         service,
@@ -206,10 +220,12 @@ async def _cancel(task: asyncio.Task) -> None:
 
 
 def _log_started(context: AppContext) -> None:
-    """`service.started`, plus a warning while the well-known default secret is in use."""
-    if context.settings.uses_default_secret:
+    """`service.started`, plus a warning while a well-known secret is in use (on loopback:
+    anywhere else the app refuses to start, see `check_secret`)."""
+    if uses_placeholder_secret(context.settings):
         context.logger.warning(
             "auth.default_secret",
-            hint="SERVICE_SECRET usa el valor por defecto 'dev-secret': cambialo fuera de clase.",
+            hint="SERVICE_SECRET tiene un valor conocido por todos: sirve sólo en 127.0.0.1; "
+            "poné uno largo y al azar fuera de clase.",
         )
     context.logger.info("service.started")

@@ -151,5 +151,6 @@ class Settings(BaseSettings):
         return 2 * self.http_deadline + 3.0
 
     @property
-    def uses_default_secret(self) -> bool:
-        return self.service_secret.get_secret_value() == DEFAULT_SECRET
+    def secret_configured(self) -> bool:
+        """Whether SERVICE_SECRET was given (argument, environment or .env), not defaulted."""
+        return "service_secret" in self.model_fields_set

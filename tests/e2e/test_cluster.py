@@ -207,3 +207,24 @@ def test_complete_settings_are_used_as_given(tmp_path, monkeypatch):
     assert used.data_dir == tmp_path / "data"
     assert used.service_url("users") == cluster.url("users")
     assert faults.status_code == 200, faults.text
+
+
+def test_a_cluster_without_a_configured_secret_makes_its_own(tmp_path, monkeypatch):
+    """No SERVICE_SECRET anywhere: the cluster uses a random secret of its own, so the
+    well-known 'dev-secret' opens nothing; the cluster's settings carry the real one."""
+    monkeypatch.chdir(tmp_path)  # no .env here
+    with (
+        Cluster(ports="auto", data_dir=tmp_path / "data") as first,
+        Cluster(ports="auto", data_dir=tmp_path / "other") as second,
+        httpx.Client(timeout=10.0) as http,
+    ):
+        secret = first.settings.service_secret.get_secret_value()
+        assert secret not in ("dev-secret", second.settings.service_secret.get_secret_value())
+        assert len(secret) >= 32
+        faults = f"{first.url('items')}/internal/faults"
+        assert http.get(faults, headers={"X-Service-Token": "dev-secret"}).status_code == 401
+        assert http.get(faults, headers={"X-Service-Token": secret}).status_code == 200
+        hidden = http.get(
+            f"{first.url('gateway')}/internal/faults", headers={"X-Service-Token": "dev-secret"}
+        )
+        assert hidden.status_code == 404

@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from tests.helpers import create_user, make_cluster
+from tests.helpers import PATIENT, create_user, make_cluster
 
 IN_FLIGHT = 10
 
@@ -56,7 +56,8 @@ def test_a_killed_service_sends_no_http_answer(cluster):
 def test_requests_spaced_at_the_keepalive_timeout_never_fail(tmp_path):
     """POSTs sent each exactly one server keep-alive timeout apart all succeed: no hop ever
     reuses a connection the next server is closing (no 'disconnected' call in the logs)."""
-    cluster = make_cluster(tmp_path, server_keepalive_timeout=1.0)
+    # Patient timeouts: on a busy machine a slow answer must not pass for a lost one.
+    cluster = make_cluster(tmp_path, server_keepalive_timeout=1.0, **PATIENT)
     cluster.start()
     try:
         with httpx.Client(base_url=cluster.url("gateway"), timeout=30) as http:
@@ -69,6 +70,7 @@ def test_requests_spaced_at_the_keepalive_timeout_never_fail(tmp_path):
                 statuses.append(http.post("/orders/", json=order).status_code)
         assert statuses == [201] * 5
         calls = cluster.logs(event="http.call")
-        assert calls and all(call["outcome"] == "ok" for call in calls), calls
+        assert len(calls) >= 15  # gateway→orders, orders→users, orders→items, five times
+        assert [c for c in calls if c["outcome"] != "ok"] == []
     finally:
         cluster.stop()

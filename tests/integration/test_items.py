@@ -4,7 +4,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from microservicios.common.context import context_of
-from microservicios.common.settings import DEFAULT_SECRET
 from microservicios.items.main import create_app
 from tests.helpers import make_settings, service_token, stock_of
 
@@ -191,7 +190,7 @@ def test_internal_routes_accept_a_configured_secret(tmp_path):
     app = create_app(make_settings(tmp_path, service_secret="s3cret"), log_sinks=[])
     with TestClient(app) as client:
         client.post("/items/", json={"name": "Lápiz", "sku": "LAPIZ-1", "stock": 1})
-        assert reserve(client, "a", headers={"X-Service-Token": DEFAULT_SECRET}).status_code == 401
+        assert reserve(client, "a", headers={"X-Service-Token": "dev-secret"}).status_code == 401
         assert reserve(client, "b", headers={"X-Service-Token": "s3cret"}).status_code == 200
 
 

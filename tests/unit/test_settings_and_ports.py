@@ -5,6 +5,12 @@ import pytest
 from microservicios import ClusterError
 from microservicios.cluster.cluster import resolve_ports
 from microservicios.common.registry import SERVICES
+from microservicios.common.secrets import (
+    UnsafeSecretError,
+    check_secret,
+    listening_host,
+    uses_placeholder_secret,
+)
 from microservicios.common.settings import Settings
 from tests.helpers import make_settings
 
@@ -51,9 +57,43 @@ def test_service_url_variables_are_read_from_the_env_file(monkeypatch, tmp_path)
 
 
 def test_default_secret_is_detected(settings, tmp_path):
-    """The well-known 'dev-secret' is flagged; any other secret is not."""
-    assert settings.uses_default_secret is True
-    assert make_settings(tmp_path, service_secret="other").uses_default_secret is False
+    """The default 'dev-secret' and .env.example's placeholder are flagged; others are not."""
+    assert uses_placeholder_secret(settings) is True
+    placeholder = make_settings(tmp_path, service_secret="cambiame-por-un-secreto-largo")
+    assert uses_placeholder_secret(placeholder) is True
+    assert uses_placeholder_secret(make_settings(tmp_path, service_secret="other")) is False
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", "mi-servidor", "::"])
+def test_a_placeholder_secret_refuses_a_reachable_host(settings, host):
+    """A well-known secret on a host other machines reach is refused, in Spanish."""
+    with pytest.raises(UnsafeSecretError, match="SERVICE_SECRET"):
+        check_secret(settings, host)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.5"])
+def test_a_placeholder_secret_is_allowed_on_loopback(settings, host):
+    """On loopback only this machine can call it: allowed (the app warns in its log)."""
+    check_secret(settings, host)
+
+
+def test_a_real_secret_is_allowed_anywhere(tmp_path):
+    """A secret of one's own may listen anywhere."""
+    check_secret(make_settings(tmp_path, service_secret="x" * 40), "0.0.0.0")
+
+
+@pytest.mark.parametrize(
+    ("argv", "host"),
+    [
+        (["uvicorn", "m:f", "--host", "0.0.0.0"], "0.0.0.0"),
+        (["uvicorn", "m:f", "--host=10.1.1.1"], "10.1.1.1"),
+        (["uvicorn", "m:f"], "127.0.0.1"),
+    ],
+)
+def test_listening_host_reads_uvicorns_arguments(argv, host, monkeypatch):
+    """The host a service alone listens on comes from uvicorn's --host (default loopback)."""
+    monkeypatch.delenv("UVICORN_HOST", raising=False)
+    assert listening_host(argv) == host
 
 
 def test_resolve_ports_none_gives_the_classic_ports():
