@@ -1,3 +1,18 @@
+"""Outgoing HTTP calls between services: timeouts, safe retries and a circuit breaker.
+
+`ServiceClient` calls one target service through its app's shared aiohttp session
+(keep-alive, one pool per app). For every call it:
+1. asks the breaker first: an open circuit refuses at once, without touching the network;
+2. sends the attempt with the service token, the request id and a per-attempt timeout;
+3. classifies what happened (never sent / sent without answer / answered) and tells the
+   breaker (connection errors, timeouts and 5xx are failures; a 4xx is an answer);
+4. retries only what the `RetryPolicy` says is safe, with backoff, within an overall
+   deadline and the client's `RetryBudget`, never sleeping after the last attempt or
+   while the circuit is open.
+Each attempt is described by one frozen `Attempt` record, which is logged and judged.
+Any HTTP answer is returned; a call that got none raises `ServiceUnavailableError`.
+"""
+
 import asyncio
 import json as jsonlib
 import time
@@ -16,6 +31,7 @@ from microservicios.common.headers import REQUEST_ID_HEADER, RETRY_AFTER_HEADER,
 from microservicios.common.logs import EventLogger, request_id_var
 from microservicios.common.metrics import Metrics
 from microservicios.common.retry import Outcome, RetryPolicy, is_idempotent, parse_retry_after
+from microservicios.common.retry_budget import RetryBudget
 from microservicios.common.settings import Settings
 from microservicios.common.tracing import SpanContext, current_span, server_span
 
@@ -137,6 +153,7 @@ class ServiceClient:
         policy: RetryPolicy,
         timeouts: CallTimeouts,
         is_failure: Callable[[int], bool] = lambda status: status >= 500,
+        budget: RetryBudget | None = None,
     ) -> None:
         self.caller = caller
         self.target = target
@@ -145,6 +162,7 @@ class ServiceClient:
         self.policy = policy
         self.timeouts = timeouts
         self.is_failure = is_failure
+        self.budget = budget or RetryBudget()
         self._session = session
         self._secret = secret
         self._logger = logger
@@ -175,6 +193,7 @@ class ServiceClient:
         call = OutgoingRequest(method, url, outgoing, json, body)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeouts.deadline
+        self.budget.record_request()
         number = 0
         while True:
             number += 1
@@ -185,6 +204,10 @@ class ServiceClient:
                 break
             delay = self.policy.backoff(number, attempt.retry_after)
             if loop.time() + delay >= deadline or self.breaker.state == OPEN:
+                break
+            if not self.budget.try_spend():
+                self._metrics.observe_retry_denied(self.target)
+                self._logger.warning("retry.budget_exhausted", target=self.target, attempt=number)
                 break
             await asyncio.sleep(delay)
         if attempt.response is None:

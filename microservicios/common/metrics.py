@@ -41,6 +41,12 @@ class Metrics:
             ["service", "target"],
             registry=self.registry,
         )
+        self.retries_denied = Counter(
+            "http_client_retries_denied_total",
+            "Reintentos no hechos porque se agotó el presupuesto de reintentos",
+            ["service", "target"],
+            registry=self.registry,
+        )
         self.breaker_state = Gauge(
             "circuit_breaker_state",
             "Estado del circuit breaker: 0 cerrado, 1 semiabierto, 2 abierto",
@@ -61,6 +67,9 @@ class Metrics:
 
     def observe_call(self, target: str, outcome: str) -> None:
         self.calls.labels(self.service, target, outcome).inc()
+
+    def observe_retry_denied(self, target: str) -> None:
+        self.retries_denied.labels(self.service, target).inc()
 
     def observe_retry(self, target: str) -> None:
         self.retries.labels(self.service, target).inc()

@@ -10,7 +10,8 @@ from microservicios.common.breaker import BreakerConfig, BreakerTransition, Circ
 from microservicios.common.client import CallTimeouts, ServiceClient
 from microservicios.common.logs import EventLogger
 from microservicios.common.metrics import Metrics
-from microservicios.common.retry import RetryPolicy
+from microservicios.common.retry import RETRYABLE_STATUSES, RetryPolicy
+from microservicios.common.retry_budget import RetryBudget
 from microservicios.common.settings import Settings
 
 BreakerFactory = Callable[..., CircuitBreaker]
@@ -74,6 +75,7 @@ def build_clients(
     metrics: Metrics,
     timeouts: CallTimeouts | None = None,
     is_failure: Callable[[int], bool],
+    retryable_statuses: frozenset[int] = RETRYABLE_STATUSES,
 ) -> dict[str, ServiceClient]:
     """One client per breaker's target, all sharing the app's HTTP session."""
     return {
@@ -86,7 +88,12 @@ def build_clients(
             logger=logger,
             metrics=metrics,
             breaker=breaker,
-            policy=RetryPolicy.from_settings(settings),
+            policy=RetryPolicy.from_settings(settings, retryable_statuses=retryable_statuses),
+            budget=RetryBudget(
+                ratio=settings.retry_budget_ratio,
+                min_retries=settings.retry_budget_min,
+                window=settings.retry_budget_window,
+            ),
             timeouts=timeouts or CallTimeouts.from_settings(settings),
             is_failure=is_failure,
         )

@@ -17,6 +17,7 @@ from enum import StrEnum
 from microservicios.common.settings import Settings
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+NO_STATUSES: frozenset[int] = frozenset()  # for a client that retries only unanswered calls
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
@@ -38,15 +39,24 @@ class RetryPolicy:
     max_delay: float
     retry_after_cap: float
     rng: random.Random = field(default_factory=random.Random)
+    # Answers worth another attempt. The gateway passes NO_STATUSES: a service that
+    # answered 503 is reporting on its own dependencies, and has retried them already.
+    retryable_statuses: frozenset[int] = RETRYABLE_STATUSES
 
     @classmethod
-    def from_settings(cls, settings: Settings, rng: random.Random | None = None) -> "RetryPolicy":
+    def from_settings(
+        cls,
+        settings: Settings,
+        rng: random.Random | None = None,
+        retryable_statuses: frozenset[int] = RETRYABLE_STATUSES,
+    ) -> "RetryPolicy":
         return cls(
             max_attempts=settings.retry_max_attempts,
             base_delay=settings.retry_base_delay,
             max_delay=settings.retry_max_delay,
             retry_after_cap=settings.retry_after_cap,
             rng=rng or random.Random(),
+            retryable_statuses=retryable_statuses,
         )
 
     def should_retry(
@@ -57,7 +67,7 @@ class RetryPolicy:
             return True
         if outcome in (Outcome.TIMEOUT, Outcome.DISCONNECTED):
             return idempotent
-        return idempotent and status in RETRYABLE_STATUSES
+        return idempotent and status in self.retryable_statuses
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based).

@@ -35,6 +35,7 @@ from microservicios.common.resilience import (
     build_clients,
     server_error,
 )
+from microservicios.common.retry import RETRYABLE_STATUSES
 from microservicios.common.secrets import (
     UnsafeSecretError,
     check_secret,
@@ -63,6 +64,7 @@ class AppBlueprint:
     context_class: type[AppContext] = AppContext
     health_reports: tuple[HealthReport, ...] = ()
     host: str | None = None  # where it listens, if the caller knows (a cluster does)
+    retryable_statuses: frozenset[int] = RETRYABLE_STATUSES  # answers its clients retry
 
 
 def build_app(
@@ -84,6 +86,7 @@ def build_app(
     context_class: type[AppContext] = AppContext,
     health_reports: tuple[HealthReport, ...] = (),
     host: str | None = None,
+    retryable_statuses: frozenset[int] = RETRYABLE_STATUSES,
 ) -> FastAPI:
     """A FastAPI app with this project's conventions; routes are added by the caller.
 
@@ -106,6 +109,7 @@ def build_app(
         context_class=context_class,
         health_reports=health_reports,
         host=host,
+        retryable_statuses=retryable_statuses,
     )
 
     @asynccontextmanager
@@ -184,6 +188,7 @@ async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
                 metrics=metrics,
                 timeouts=blueprint.timeouts,
                 is_failure=blueprint.is_failure,
+                retryable_statuses=blueprint.retryable_statuses,
             )
         health_reports = [breakers_health] if breakers else []
         health_reports.extend(blueprint.health_reports)

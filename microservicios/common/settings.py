@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     retry_max_delay: float = Field(default=0.5, ge=0)
     retry_after_cap: float = Field(default=1.0, ge=0)
 
+    # Retries may add at most this fraction to a client's requests over the window (plus a
+    # small reserve): a storm cannot multiply load (see common/retry_budget.py).
+    retry_budget_ratio: float = Field(default=0.2, ge=0)
+    retry_budget_min: int = Field(default=10, ge=0)
+    retry_budget_window: float = Field(default=10.0, gt=0)
+
     breaker_failure_threshold: int = Field(default=5, ge=1)
     breaker_reset_timeout: float = Field(default=5.0, gt=0)
     breaker_half_open_max_calls: int = Field(default=1, ge=1)

@@ -13,6 +13,7 @@ from microservicios.common.client import CallTimeouts
 from microservicios.common.faults import FaultMiddleware
 from microservicios.common.limits import RequestGuard
 from microservicios.common.middleware import RequestContextMiddleware
+from microservicios.common.retry import NO_STATUSES
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
 from microservicios.gateway.guard import InternalRouteGuard
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
         **options,
         inner_middleware=(InternalRouteGuard,),
         is_failure=upstream_failed,
+        # Retry at one layer: a service that answered has already retried its own calls.
+        retryable_statuses=NO_STATUSES,
         app_class=partial(GatewayApp, routed_services=services),
         timeouts=CallTimeouts(  # attempt and whole call bounded by gateway_timeout
             connect=settings.http_connect_timeout,

@@ -74,3 +74,28 @@ def test_requests_spaced_at_the_keepalive_timeout_never_fail(tmp_path):
         assert [c for c in calls if c["outcome"] != "ok"] == []
     finally:
         cluster.stop()
+
+
+def test_the_gateway_does_not_retry_a_service_that_answered(tmp_path):
+    """One keyed POST /orders/ while items answers 503: one gateway→orders attempt, one
+    FAILED order, and the retries (if any) only between orders and items."""
+    cluster = make_cluster(tmp_path, **PATIENT)
+    cluster.start()
+    try:
+        with httpx.Client(base_url=cluster.url("gateway"), timeout=60) as http:
+            user = create_user(http)
+            item = http.post("/items/", json={"name": "Goma", "sku": "GOMA-2", "stock": 5}).json()
+            cluster.inject("items", error_rate=1.0, status=503)
+            order = {"user_id": user["id"], "item_sku": item["sku"], "qty": 1}
+            answer = http.post("/orders/", json=order, headers={"Idempotency-Key": "una-vez"})
+            assert answer.status_code == 503
+            stored = http.get("/orders/").json()
+        to_orders = cluster.logs(
+            service="gateway", event="http.call", target="orders", method="POST"
+        )
+        assert [call["attempt"] for call in to_orders] == [1]
+        assert [o["status"] for o in stored] == ["FAILED"]
+        to_items = cluster.logs(service="orders", event="http.call", target="items")
+        assert 1 <= len([c for c in to_items if c["path"].endswith("/reserve")]) <= 3
+    finally:
+        cluster.stop()

@@ -10,6 +10,7 @@ from microservicios.common.client import CallTimeouts, ServiceClient, create_htt
 from microservicios.common.errors import CircuitOpenError, ServiceUnavailableError
 from microservicios.common.logs import EventLogger
 from microservicios.common.retry import RetryPolicy
+from microservicios.common.retry_budget import RetryBudget
 
 
 class Behaviour:
@@ -264,3 +265,27 @@ def test_idle_connections_expire_before_the_servers_keepalive() -> None:
     statuses, records = run(scenario())
     assert statuses == [200, 200, 200]
     assert outcomes(records) == []
+
+
+def test_a_retry_storm_is_bounded_by_the_budget() -> None:
+    """100 keyed POSTs to a service that always answers 503: without a budget that is 300
+    attempts; with ratio 0.2 and a reserve of 10, at most 100 + 20 + 10 reach it, and the
+    denied retries are counted in the metrics and logged."""
+
+    async def scenario() -> tuple[int, list, float]:
+        records: list = []
+        behaviour = Behaviour("ok", status=503)
+        async with fake_server(behaviour) as url, create_http_session() as session:
+            client = make_client(url, session, records, threshold=10_000)
+            client.budget = RetryBudget(ratio=0.2, min_retries=10, window=60)
+            for number in range(100):
+                await client.request(
+                    "POST", "/x", json={}, headers=[("Idempotency-Key", f"k{number}")]
+                )
+            denied = client._metrics.retries_denied.labels("orders", "items")._value.get()
+        return behaviour.requests, records, denied
+
+    requests, records, denied = run(scenario())
+    assert 100 < requests <= 130
+    assert denied >= 70  # most calls wanted a retry the budget refused
+    assert any(r["event"] == "retry.budget_exhausted" for r in records)
