@@ -272,6 +272,7 @@ def test_reuse_of_reservation_id_with_other_qty_is_422(items):
     response = reserve(items, "r-mix", qty=5)
     assert response.status_code == 422
     assert "reservation_id" in response.json()["detail"]
+    assert [error["campo"] for error in response.json()["errors"]] == ["reservation_id"]
     assert stock_of(items, item["id"]) == 8
 
 
