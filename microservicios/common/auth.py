@@ -4,7 +4,8 @@ import hmac
 from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader
 
 from microservicios.common.context import context_of
 from microservicios.common.headers import SERVICE_TOKEN_HEADER
@@ -24,9 +25,18 @@ def token_is_valid(token: str | None, secret: str) -> bool:
     return hmac.compare_digest(token.encode(), secret.encode())
 
 
+# Declared as a security scheme, so /docs shows which routes need it (and offers to send it).
+service_token_header = APIKeyHeader(
+    name=SERVICE_TOKEN_HEADER,
+    scheme_name="ServiceToken",
+    description="El secreto compartido entre servicios (SERVICE_SECRET).",
+    auto_error=False,  # a missing header gets our own Spanish 401, not FastAPI's English one
+)
+
+
 async def verify_service_token(
     request: Request,
-    x_service_token: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_service_token: Annotated[str | None, Security(service_token_header)] = None,
 ) -> None:
     """Dependency for internal routes: only other services of this system may call them.
 

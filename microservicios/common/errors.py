@@ -9,8 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from microservicios.common.context import context_of
+from microservicios.common.fields import NOT_BLANK
 
 # Starlette's own English texts for errors it raises before our code runs.
 DEFAULT_DETAILS = MappingProxyType(
@@ -19,6 +21,13 @@ DEFAULT_DETAILS = MappingProxyType(
         405: "Método no permitido en esta ruta.",
     }
 )
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+# FastAPI's English 400 for a body it cannot even decode (not UTF-8, say): for the client it is
+# the same mistake as a body that is not JSON, so it gets the same Spanish 422.
+UNPARSEABLE_BODY = "There was an error parsing the body"
+BODY_NOT_JSON = "el cuerpo no es JSON válido"
 
 VALIDATION_MESSAGES = MappingProxyType(
     {
@@ -37,12 +46,13 @@ VALIDATION_MESSAGES = MappingProxyType(
         "less_than_equal": "debe ser menor o igual que {le}",
         "less_than": "debe ser menor que {lt}",
         "value_error": "no es válido",
-        "json_invalid": "no es JSON válido",
         "model_attributes_type": "debe ser un objeto JSON",
         "dict_type": "debe ser un objeto JSON",
         "extra_forbidden": "no es un campo permitido",
     }
 )
+# Messages for patterns that mean more than "a format" to whoever reads the error.
+PATTERN_MESSAGES = MappingProxyType({NOT_BLANK: "no puede estar en blanco"})
 
 
 class ServiceUnavailableError(Exception):
@@ -68,14 +78,20 @@ def spanish_validation_errors(errors: Any) -> list[dict[str, Any]]:
     """Pydantic's errors with a Spanish message each, keeping type and location."""
     translated = []
     for error in errors:
+        if error.get("type") == "json_invalid":
+            # Its location is a character offset ("body", 7): no field to name but the body.
+            translated.append({"campo": "cuerpo", "mensaje": BODY_NOT_JSON, "tipo": "json_invalid"})
+            continue
         location = [
             str(part)
             for part in error.get("loc", ())
             if part not in ("body", "query", "path", "header")
         ]
         field = ".".join(location) or "cuerpo"
-        template = VALIDATION_MESSAGES.get(error.get("type", ""))
         context = error.get("ctx") or {}
+        template = PATTERN_MESSAGES.get(context.get("pattern")) or VALIDATION_MESSAGES.get(
+            error.get("type", "")
+        )
         try:
             text = template.format(**context) if template else error.get("msg", "no es válido")
         except (KeyError, IndexError):
@@ -86,23 +102,55 @@ def spanish_validation_errors(errors: Any) -> list[dict[str, Any]]:
     return translated
 
 
-async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = spanish_validation_errors(exc.errors())
+def validation_response(errors: list[dict[str, Any]]) -> JSONResponse:
+    """The 422 every app answers for a request it cannot use (`ValidationErrorOut`)."""
     summary = "; ".join(error["mensaje"] for error in errors)
     return JSONResponse(
         status_code=422, content={"detail": f"Datos no válidos: {summary}.", "errors": errors}
     )
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    detail = exc.detail
+def invalid_request(location: tuple[str, str], message: str, kind: str) -> RequestValidationError:
+    """A 422 found by our own code, in pydantic's shape, so it reads like any other 422.
+
+    `location` is where the culprit is, e.g. ("body", "reservation_id"); `message` follows the
+    field's name ("ya se usó con otro SKU"); `kind` becomes the error's `tipo`.
+    """
+    return RequestValidationError([{"type": kind, "loc": location, "msg": message}])
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    return validation_response(spanish_validation_errors(exc.errors()))
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    detail, headers = exc.detail, dict(exc.headers or {})
+    if exc.status_code == 400 and detail == UNPARSEABLE_BODY:
+        return validation_response(spanish_validation_errors([{"type": "json_invalid"}]))
     if isinstance(detail, str) and exc.status_code in DEFAULT_DETAILS:
         # Starlette's defaults ("Not Found") are English; our own details are already Spanish.
         if detail in ("Not Found", "Method Not Allowed"):
             detail = DEFAULT_DETAILS[exc.status_code]
-    return JSONResponse(
-        status_code=exc.status_code, content={"detail": detail}, headers=exc.headers
-    )
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app accepts at this request's path.
+
+    Starlette's own 405 names only the methods of the first route that matched the path,
+    and "/users/{user_id}" is three routes (GET, PUT, DELETE); so ask every route about
+    every method.
+    """
+    path, root_path = request.scope["path"], request.scope.get("root_path", "")
+    allowed = []
+    for method in HTTP_METHODS:
+        # A fresh scope: the request's own already carries what routing found for it.
+        probe = {"type": "http", "method": method, "path": path, "root_path": root_path}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _service_unavailable(_request: Request, exc: ServiceUnavailableError) -> JSONResponse:

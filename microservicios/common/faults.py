@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from microservicios.common.auth import ServiceAuth
 from microservicios.common.context import context_of
 from microservicios.common.logs import EventLogger
+from microservicios.common.responses import INVALID, UNAUTHORIZED
 
 FAULTS_PATH = "/internal/faults"
 MAX_HANG_SECONDS = 30.0  # a hung request gives up by itself, so nothing hangs forever
@@ -118,7 +119,9 @@ async def get_injector(request: Request) -> FaultInjector:
 
 
 InjectorDep = Annotated[FaultInjector, Depends(get_injector)]
-router = APIRouter(prefix=FAULTS_PATH, tags=["interno"], dependencies=[ServiceAuth])
+router = APIRouter(
+    prefix=FAULTS_PATH, tags=["interno"], dependencies=[ServiceAuth], responses=UNAUTHORIZED
+)
 
 
 @router.get("", response_model=Faults, summary="Fallas inyectadas ahora (interno)")
@@ -126,7 +129,7 @@ async def get_faults(injector: InjectorDep) -> Faults:
     return injector.current
 
 
-@router.put("", response_model=Faults, summary="Inyectar fallas (interno)")
+@router.put("", response_model=Faults, summary="Inyectar fallas (interno)", responses=INVALID)
 async def put_faults(faults: Faults, injector: InjectorDep) -> Faults:
     return injector.inject(faults)
 

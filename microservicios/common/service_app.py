@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -141,7 +142,12 @@ async def health(context: ContextDep) -> dict[str, Any]:
     return context.health()
 
 
-@health_router.get("/metrics", summary="Métricas en formato Prometheus")
+@health_router.get(
+    "/metrics",
+    summary="Métricas en formato Prometheus",
+    response_class=PlainTextResponse,  # documents the answer as text/plain, which it is
+    responses={200: {"description": "Las métricas, en el formato de texto de Prometheus."}},
+)
 async def metrics(context: ContextDep) -> Response:
     for target, breaker in context.breakers.items():
         context.metrics.observe_breaker(target, breaker.state, transitioned=False)

@@ -5,8 +5,17 @@ from fastapi import APIRouter, HTTPException, Response
 from microservicios.common.auth import ServiceAuth
 from microservicios.common.context import ContextDep
 from microservicios.common.db import SessionDep
+from microservicios.common.errors import invalid_request
 from microservicios.common.fields import IdPath
 from microservicios.common.pagination import PageDep
+from microservicios.common.responses import (
+    INVALID,
+    UNAUTHORIZED,
+    UNAVAILABLE,
+    conflict,
+    invalid,
+    not_found,
+)
 from microservicios.items import crud, reservations
 from microservicios.items.schemas import (
     ItemCreate,
@@ -17,11 +26,18 @@ from microservicios.items.schemas import (
     ReserveRequest,
 )
 
-router = APIRouter(prefix="/items", tags=["ítems"])
-internal = APIRouter(prefix="/items/internal", tags=["interno"], dependencies=[ServiceAuth])
+router = APIRouter(prefix="/items", tags=["ítems"], responses={**INVALID, **UNAVAILABLE})
+internal = APIRouter(
+    prefix="/items/internal",
+    tags=["interno"],
+    dependencies=[ServiceAuth],
+    responses={**UNAUTHORIZED, **INVALID, **UNAVAILABLE},
+)
 
 NOT_FOUND = "Ítem no encontrado."
 SKU_TAKEN = "Ya existe un ítem con ese SKU."
+NO_SUCH_ITEM = not_found("No hay un ítem con ese id.")
+SKU_IN_USE = conflict("El SKU ya es de otro ítem.")
 
 
 @router.get("/", response_model=list[ItemRead], summary="Listar ítems")
@@ -29,7 +45,9 @@ async def list_items(session: SessionDep, page: PageDep):
     return crud.list_items(session, limit=page.limit, offset=page.offset)
 
 
-@router.post("/", response_model=ItemRead, status_code=201, summary="Crear ítem")
+@router.post(
+    "/", response_model=ItemRead, status_code=201, summary="Crear ítem", responses=SKU_IN_USE
+)
 async def create_item(data: ItemCreate, session: SessionDep, context: ContextDep):
     try:
         item = crud.create_item(session, data=data)
@@ -39,7 +57,7 @@ async def create_item(data: ItemCreate, session: SessionDep, context: ContextDep
     return item
 
 
-@router.get("/{item_id}", response_model=ItemRead, summary="Obtener ítem")
+@router.get("/{item_id}", response_model=ItemRead, summary="Obtener ítem", responses=NO_SUCH_ITEM)
 async def get_item(item_id: IdPath, session: SessionDep):
     try:
         return crud.get_item(session, item_id=item_id)
@@ -47,7 +65,12 @@ async def get_item(item_id: IdPath, session: SessionDep):
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
 
 
-@router.put("/{item_id}", response_model=ItemRead, summary="Actualizar ítem (parcial)")
+@router.put(
+    "/{item_id}",
+    response_model=ItemRead,
+    summary="Actualizar ítem (parcial)",
+    responses={**NO_SUCH_ITEM, **SKU_IN_USE},
+)
 async def update_item(item_id: IdPath, data: ItemUpdate, session: SessionDep):
     try:
         return crud.update_item(session, item_id=item_id, data=data)
@@ -57,7 +80,7 @@ async def update_item(item_id: IdPath, data: ItemUpdate, session: SessionDep):
         raise HTTPException(status_code=409, detail=SKU_TAKEN) from None
 
 
-@router.delete("/{item_id}", status_code=204, summary="Eliminar ítem")
+@router.delete("/{item_id}", status_code=204, summary="Eliminar ítem", responses=NO_SUCH_ITEM)
 async def delete_item(item_id: IdPath, session: SessionDep) -> Response:
     try:
         crud.delete_item(session, item_id=item_id)
@@ -66,7 +89,16 @@ async def delete_item(item_id: IdPath, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@internal.post("/reserve", response_model=ReservationRead, summary="Reservar stock (interno)")
+@internal.post(
+    "/reserve",
+    response_model=ReservationRead,
+    summary="Reservar stock (interno)",
+    responses={
+        **not_found("No hay un ítem con ese SKU."),
+        **conflict("No hay stock suficiente, o esa reserva ya fue liberada."),
+        **invalid("Datos no válidos, o ese reservation_id ya se usó con otro SKU o cantidad."),
+    },
+)
 async def reserve_stock(data: ReserveRequest, session: SessionDep, context: ContextDep):
     logger = context.logger
     try:
@@ -85,8 +117,8 @@ async def reserve_stock(data: ReserveRequest, session: SessionDep, context: Cont
             detail=f"No hay stock suficiente de '{data.sku}' para {data.qty} unidades.",
         ) from None
     except reservations.ReservationMismatchError:
-        raise HTTPException(
-            status_code=422, detail="Ese reservation_id ya se usó con otro SKU o cantidad."
+        raise invalid_request(
+            ("body", "reservation_id"), "ya se usó con otro SKU o cantidad", "reservation_mismatch"
         ) from None
     except reservations.ReservationReleasedError:
         raise HTTPException(status_code=409, detail="Esa reserva ya fue liberada.") from None

@@ -1,31 +1,28 @@
 """What the items API reads and writes."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from microservicios.common.fields import MAX_QTY, SKU_PATTERN, PlainText, Sku
+from microservicios.common.fields import SKU_PATTERN, WHOLE_NUMBER, Name, Qty, Sku
 
 MAX_STOCK = 1_000_000_000
+Stock = Annotated[int, Field(ge=0, le=MAX_STOCK), *WHOLE_NUMBER]
 ReservationId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class ItemCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
-
-    name: PlainText = Field(min_length=1, max_length=100)
+    name: Name
     sku: str = Sku
-    stock: int = Field(default=0, ge=0, le=MAX_STOCK, strict=True)
+    stock: Stock = 0
 
 
 class ItemUpdate(BaseModel):
     """Partial update: only the fields sent are changed."""
 
-    model_config = ConfigDict(str_strip_whitespace=True)
-
-    name: PlainText | None = Field(default=None, min_length=1, max_length=100)
+    name: Name | None = None
     sku: str | None = Field(default=None, min_length=1, max_length=64, pattern=SKU_PATTERN)
-    stock: int | None = Field(default=None, ge=0, le=MAX_STOCK, strict=True)
+    stock: Stock | None = None
 
 
 class ItemRead(BaseModel):
@@ -40,7 +37,7 @@ class ItemRead(BaseModel):
 class ReserveRequest(BaseModel):
     reservation_id: str = ReservationId
     sku: str = Sku
-    qty: int = Field(ge=1, le=MAX_QTY, strict=True)
+    qty: Qty
 
 
 class ReleaseRequest(BaseModel):

@@ -5,17 +5,26 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Response
 
 from microservicios.common.db import SessionDep
+from microservicios.common.errors import invalid_request
 from microservicios.common.fields import IdPath
 from microservicios.common.headers import IDEMPOTENCY_KEY_HEADER, RETRY_AFTER_HEADER
 from microservicios.common.pagination import PageDep
+from microservicios.common.responses import INVALID, UNAVAILABLE, conflict, invalid, not_found
 from microservicios.orders import crud, remote
 from microservicios.orders.context import SagaDep
 from microservicios.orders.saga import IdempotencyKeyMismatchError, OrderInProgressError
 from microservicios.orders.schemas import OrderCreate, OrderRead
 
-router = APIRouter(prefix="/orders", tags=["órdenes"])
+router = APIRouter(prefix="/orders", tags=["órdenes"], responses={**INVALID, **UNAVAILABLE})
 
 NOT_FOUND = "Orden no encontrada."
+NO_SUCH_ORDER = not_found("No hay una orden con ese id.")
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` si la orden ya existía con esa Idempotency-Key (no se creó otra).",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -32,7 +41,9 @@ async def list_orders(session: SessionDep, page: PageDep):
     return crud.list_orders(session, limit=page.limit, offset=page.offset)
 
 
-@router.get("/{order_id}", response_model=OrderRead, summary="Obtener orden")
+@router.get(
+    "/{order_id}", response_model=OrderRead, summary="Obtener orden", responses=NO_SUCH_ORDER
+)
 async def get_order(order_id: IdPath, session: SessionDep):
     try:
         return crud.get_order(session, order_id=order_id)
@@ -49,6 +60,19 @@ async def get_order(order_id: IdPath, session: SessionDep):
         "Verifica el usuario (users), reserva el stock (items) y confirma la orden. "
         "Con la cabecera Idempotency-Key, repetir la petición no crea otra orden."
     ),
+    responses={
+        201: {
+            "description": "La orden creada (o la que ya existía con esa clave).",
+            "headers": REPLAYED,
+        },
+        **not_found("No existe el usuario, o no hay un ítem con ese SKU."),
+        **conflict(
+            "No hay stock suficiente, u otra petición con esa Idempotency-Key todavía se está "
+            "procesando (reintentá después de `Retry-After`).",
+            retry_after=True,
+        ),
+        **invalid("Datos no válidos, o esa Idempotency-Key ya se usó con otros datos."),
+    },
 )
 async def create_order(
     data: OrderCreate, saga: SagaDep, response: Response, key: IdempotencyKey = None
@@ -64,8 +88,10 @@ async def create_order(
             409, detail=f"No hay stock suficiente de '{data.item_sku}' para {data.qty} unidades."
         ) from None
     except IdempotencyKeyMismatchError:
-        raise HTTPException(
-            422, detail="Esa Idempotency-Key ya se usó con otros datos: usá una clave nueva."
+        raise invalid_request(
+            ("header", IDEMPOTENCY_KEY_HEADER),
+            "ya se usó con otros datos: usá una clave nueva",
+            "idempotency_key_reused",
         ) from None
     except crud.OrderNoLongerPendingError:
         raise HTTPException(
@@ -84,7 +110,12 @@ async def create_order(
     return order
 
 
-@router.post("/{order_id}/cancel", response_model=OrderRead, summary="Cancelar orden")
+@router.post(
+    "/{order_id}/cancel",
+    response_model=OrderRead,
+    summary="Cancelar orden",
+    responses={**NO_SUCH_ORDER, **conflict("Sólo se puede cancelar una orden CREATED.")},
+)
 async def cancel_order(order_id: IdPath, saga: SagaDep):
     try:
         return await saga.cancel(order_id)

@@ -2,17 +2,15 @@
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from microservicios.common.fields import MAX_ID, MAX_QTY, Sku
+from microservicios.common.fields import Qty, Sku, UserId
 
 
 class OrderCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
-
-    user_id: int = Field(ge=1, le=MAX_ID, strict=True)
+    user_id: UserId
     item_sku: str = Sku
-    qty: int = Field(ge=1, le=MAX_QTY, strict=True)
+    qty: Qty
 
 
 class OrderRead(BaseModel):

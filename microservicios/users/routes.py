@@ -6,13 +6,16 @@ from microservicios.common.context import ContextDep
 from microservicios.common.db import SessionDep
 from microservicios.common.fields import IdPath
 from microservicios.common.pagination import PageDep
+from microservicios.common.responses import INVALID, UNAVAILABLE, conflict, not_found
 from microservicios.users import crud
 from microservicios.users.schemas import UserCreate, UserRead, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["usuarios"])
+router = APIRouter(prefix="/users", tags=["usuarios"], responses={**INVALID, **UNAVAILABLE})
 
 NOT_FOUND = "Usuario no encontrado."
 EMAIL_TAKEN = "Ya existe un usuario con ese email."
+NO_SUCH_USER = not_found("No hay un usuario con ese id.")
+EMAIL_IN_USE = conflict("El email ya es de otro usuario.")
 
 
 @router.get("/", response_model=list[UserRead], summary="Listar usuarios")
@@ -20,7 +23,9 @@ async def list_users(session: SessionDep, page: PageDep):
     return crud.list_users(session, limit=page.limit, offset=page.offset)
 
 
-@router.post("/", response_model=UserRead, status_code=201, summary="Crear usuario")
+@router.post(
+    "/", response_model=UserRead, status_code=201, summary="Crear usuario", responses=EMAIL_IN_USE
+)
 async def create_user(data: UserCreate, session: SessionDep, context: ContextDep):
     try:
         user = crud.create_user(session, data=data)
@@ -30,7 +35,9 @@ async def create_user(data: UserCreate, session: SessionDep, context: ContextDep
     return user
 
 
-@router.get("/{user_id}", response_model=UserRead, summary="Obtener usuario")
+@router.get(
+    "/{user_id}", response_model=UserRead, summary="Obtener usuario", responses=NO_SUCH_USER
+)
 async def get_user(user_id: IdPath, session: SessionDep):
     try:
         return crud.get_user(session, user_id=user_id)
@@ -38,7 +45,12 @@ async def get_user(user_id: IdPath, session: SessionDep):
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
 
 
-@router.put("/{user_id}", response_model=UserRead, summary="Actualizar usuario (parcial)")
+@router.put(
+    "/{user_id}",
+    response_model=UserRead,
+    summary="Actualizar usuario (parcial)",
+    responses={**NO_SUCH_USER, **EMAIL_IN_USE},
+)
 async def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep):
     try:
         return crud.update_user(session, user_id=user_id, data=data)
@@ -48,7 +60,7 @@ async def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep):
         raise HTTPException(status_code=409, detail=EMAIL_TAKEN) from None
 
 
-@router.delete("/{user_id}", status_code=204, summary="Eliminar usuario")
+@router.delete("/{user_id}", status_code=204, summary="Eliminar usuario", responses=NO_SUCH_USER)
 async def delete_user(user_id: IdPath, session: SessionDep, context: ContextDep) -> Response:
     try:
         crud.delete_user(session, user_id=user_id)

@@ -1,35 +1,36 @@
 """What the users API reads and writes (separate from the table model)."""
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from typing import Annotated
 
-from microservicios.common.fields import PlainText
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-Name = Field(min_length=1, max_length=100)
+from microservicios.common.fields import Name
 
-
-def _normalize_email(email: str | None) -> str | None:
-    # Addresses are compared case-insensitively, so "Ana@X.com" and "ana@x.com" collide.
-    return email.lower() if email is not None else None
+# The pattern browsers use for <input type="email"> (WHATWG HTML): schema and server agree
+# on it exactly, which a library's own rules (reserved domains, say) cannot promise.
+EMAIL_PATTERN = (
+    r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+"
+    r"@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$"
+)
+# Addresses are compared case-insensitively, so "Ana@X.com" and "ana@x.com" collide.
+Email = Annotated[
+    str,
+    Field(max_length=254, pattern=EMAIL_PATTERN, examples=["ana@example.com"]),
+    AfterValidator(str.lower),
+]
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
-
-    name: PlainText = Name
-    email: EmailStr
-
-    _email = field_validator("email")(_normalize_email)
+    name: Name
+    email: Email
 
 
 class UserUpdate(BaseModel):
     """Partial update: only the fields sent are changed."""
 
-    model_config = ConfigDict(str_strip_whitespace=True)
-
-    name: PlainText | None = Field(default=None, min_length=1, max_length=100)
-    email: EmailStr | None = None
-
-    _email = field_validator("email")(_normalize_email)
+    name: Name | None = None
+    email: Email | None = None
 
 
 class UserRead(BaseModel):

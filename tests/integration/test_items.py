@@ -282,6 +282,7 @@ def test_reuse_of_reservation_id_with_other_qty_is_422(items):
     response = reserve(items, "r-mix", qty=5)
     assert response.status_code == 422
     assert "reservation_id" in response.json()["detail"]
+    assert [error["campo"] for error in response.json()["errors"]] == ["reservation_id"]
     assert stock_of(items, item["id"]) == 8
 
 
@@ -313,9 +314,18 @@ def test_logs_record_reservations_with_sku_and_qty(items, log_records):
 
 
 def test_stock_must_be_a_json_integer(items):
-    """true or "5" are not a stock: 422 in Spanish, nothing created."""
+    """true, "5" or 2.5 are not a stock: 422 in Spanish, nothing created."""
     for value in (True, "5", 2.5):
         answer = items.post("/items/", json={"name": "Lápiz", "sku": "LAP-STRICT", "stock": value})
         assert answer.status_code == 422, value
         assert "número entero" in answer.json()["detail"]
     assert items.get("/items/").json() == []
+
+
+def test_integral_float_stock_is_that_integer(items):
+    """636.0 is an integer for JSON Schema, so it is accepted as 636 (as the schema promises)."""
+    answer = items.post("/items/", json={"name": "Lápiz", "sku": "LAP-636", "stock": 636.0})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["stock"] == 636
+    updated = items.put(f"/items/{answer.json()['id']}", json={"stock": 7.0})
+    assert updated.json()["stock"] == 7

@@ -73,13 +73,17 @@ def test_missing_fields_are_422_in_spanish(users):
     assert {error["campo"] for error in body["errors"]} == {"name", "email"}
 
 
-def test_malformed_json_is_422_not_500(users):
-    """A body that is not JSON is a 422 with a Spanish detail."""
-    response = users.post(
-        "/users/", content=b"{not json", headers={"content-type": "application/json"}
-    )
+@pytest.mark.parametrize("body", [b"{not json", b'{"name": "Ana",', b"\xff\xfe not UTF-8"])
+def test_unparseable_body_is_422_naming_the_body(users, body):
+    """A body that is not JSON (or not even text) is the same Spanish 422, about the body."""
+    response = users.post("/users/", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
-    assert response.json()["detail"].startswith("Datos no válidos")
+    assert response.json() == {
+        "detail": "Datos no válidos: el cuerpo no es JSON válido.",
+        "errors": [
+            {"campo": "cuerpo", "mensaje": "el cuerpo no es JSON válido", "tipo": "json_invalid"}
+        ],
+    }
 
 
 def test_name_of_101_chars_is_422(users):
@@ -91,8 +95,16 @@ def test_name_of_101_chars_is_422(users):
 
 
 def test_blank_name_is_422(users):
-    """A name made only of spaces is empty once stripped."""
-    assert create(users, name="   ").status_code == 422
+    """A name made only of blanks is refused as blank."""
+    response = create(users, name="    ")
+    assert response.status_code == 422
+    assert "'name' no puede estar en blanco" in response.json()["detail"]
+
+
+def test_email_outside_the_documented_pattern_is_422(users):
+    """Spaces around an email are not trimmed: the schema's pattern forbids them."""
+    assert create(users, email=" ana@example.com").status_code == 422
+    assert create(users, email="ana@example..com").status_code == 422
 
 
 @pytest.mark.parametrize("name", ["Ana\x00", "A\x00na", "Ana\nPérez", "Ana\x1bx", "Ana\x7f"])
@@ -219,11 +231,13 @@ def test_unknown_route_is_404_in_spanish(users):
     assert response.json() == {"detail": "Ruta no encontrada."}
 
 
-def test_wrong_method_is_405_in_spanish(users):
-    """A method the route does not support answers in Spanish."""
+def test_wrong_method_is_405_in_spanish_with_every_allowed_method(users):
+    """A 405 answers in Spanish and its Allow names all methods of the path, not just one."""
     response = users.patch("/users/1", json={})
     assert response.status_code == 405
     assert response.json() == {"detail": "Método no permitido en esta ruta."}
+    assert response.headers["allow"] == "GET, PUT, DELETE"
+    assert users.delete("/users/").headers["allow"] == "GET, POST"
 
 
 def test_health(users):

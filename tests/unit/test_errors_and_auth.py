@@ -48,6 +48,14 @@ def test_nested_location_is_dotted_and_empty_location_is_the_body():
     assert fields == ["lines.0.qty", "cuerpo"]
 
 
+def test_json_error_names_the_body_not_a_character_offset():
+    """FastAPI locates a JSON syntax error at ("body", offset); the answer names the body."""
+    errors = [{"type": "json_invalid", "loc": ("body", 7), "msg": "JSON decode error"}]
+    assert spanish_validation_errors(errors) == [
+        {"campo": "cuerpo", "mensaje": "el cuerpo no es JSON válido", "tipo": "json_invalid"}
+    ]
+
+
 def test_unknown_type_falls_back_to_pydantic_message():
     """An error type without a translation keeps pydantic's own message."""
     errors = [{"type": "something_new", "loc": ("body", "x"), "msg": "Original text"}]
