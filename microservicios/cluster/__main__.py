@@ -5,6 +5,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 
 from microservicios.cluster.cluster import Cluster, resolve_ports
 from microservicios.cluster.processes import ProcessCluster
@@ -99,17 +100,21 @@ def print_table(urls: dict[str, str], pids: dict[str, int] | None = None) -> Non
     print("\nCtrl-C para detener.", flush=True)
 
 
-def stop_on_signals() -> None:
-    """Every stop signal ends the cluster as Ctrl-C does (KeyboardInterrupt), so the children
-    of --processes are stopped, not left serving."""
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, signal.default_int_handler)
+class StopRequest:
+    """Set by a stop signal, read by the main loop (so a signal during a start acts once the
+    start, which has a deadline, is over). A flag, not an exception as Ctrl-C raises by
+    default: an exception can land between any two steps, even inside a `subprocess.Popen`'s
+    bookkeeping, and leave a child that can no longer be waited for."""
 
+    def __init__(self) -> None:
+        self.signal: int | None = None
 
-def ignore_stop_signals() -> None:
-    """While stopping, a second signal must not cut the stop short."""
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, signal.SIG_IGN)
+    def listen(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._receive)
+
+    def _receive(self, signum: int, frame: FrameType | None) -> None:
+        self.signal = signum
 
 
 def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluster | ProcessCluster:
@@ -125,14 +130,14 @@ def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluste
     )
 
 
-def serve(cluster: Cluster | ProcessCluster) -> None:
-    """Start the cluster, print its table and keep it up until a stop signal raises
-    KeyboardInterrupt; with --processes, report and restart the children that die."""
+def serve(cluster: Cluster | ProcessCluster, stop: StopRequest) -> None:
+    """Start the cluster, print its table and keep it up until a stop signal; with
+    --processes, report and restart the children that die."""
     cluster.start()
     processes = isinstance(cluster, ProcessCluster)
     print("Cluster en marcha" + (" (un proceso por servicio)" if processes else "") + ":\n")
     print_table(cluster.urls(), cluster.pids() if processes else None)
-    while True:
+    while stop.signal is None:
         if processes:
             for died in cluster.supervise():
                 print(died.message(), flush=True)
@@ -141,21 +146,19 @@ def serve(cluster: Cluster | ProcessCluster) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    stop_on_signals()
+    stop = StopRequest()
+    stop.listen()
     try:
         cluster = build_cluster(args, SERVICES.with_services(*args.service))
     except ClusterError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     try:
-        serve(cluster)
+        serve(cluster, stop)
     except ClusterError as exc:  # it did not start, and start() undid what it had started
         print(f"Error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        pass
     finally:
-        ignore_stop_signals()
         cluster.stop()
     print("Cluster detenido.", flush=True)
     return 0
