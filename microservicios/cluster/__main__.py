@@ -1,9 +1,11 @@
 """`python -m microservicios.cluster`: run the four services from a terminal until Ctrl-C."""
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 
 from microservicios.cluster.cluster import Cluster, resolve_ports
 from microservicios.cluster.processes import ProcessCluster
@@ -14,7 +16,8 @@ from microservicios.common.registry import SERVICES, ServiceEntry, ServiceRegist
 DESCRIPTION = """\
 Levanta el gateway y los servicios users, items y orders en 127.0.0.1.
 Por defecto corren en hilos de este mismo proceso; con --processes, cada uno
-en su propio proceso uvicorn. Ctrl-C los detiene a todos."""
+en su propio proceso uvicorn, que se reinicia solo si muere. Ctrl-C (o SIGTERM,
+o SIGHUP) los detiene a todos."""
 
 EPILOG = """\
 ejemplos:
@@ -23,6 +26,12 @@ ejemplos:
   python -m microservicios.cluster --ports gateway=9080,users=9001 --data-dir data/prueba
   python -m microservicios.cluster --processes
   python -m microservicios.cluster --service avisos=mis_servicios.avisos:create_app"""
+
+TICK_S = 0.25  # how often the launcher looks at its --processes children
+# Ctrl-C; `kill` and an IDE's stop button; a closed terminal (Windows has no SIGHUP).
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 def parse_ports(text: str | None) -> None | str | dict[str, int]:
@@ -81,53 +90,77 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_table(urls: dict[str, str]) -> None:
-    print(f"{'Servicio':<10} {'URL':<26} Documentación")
+def print_table(urls: dict[str, str], pids: dict[str, int] | None = None) -> None:
+    """One row per service; with --processes, also the process id of each."""
+    pid_header = f"{'PID':<8} " if pids else ""
+    print(f"{'Servicio':<10} {'URL':<26} {pid_header}Documentación")
     for name, url in urls.items():
-        print(f"{name:<10} {url:<26} {url}/docs")
+        pid = f"{pids[name]:<8} " if pids else ""
+        print(f"{name:<10} {url:<26} {pid}{url}/docs")
     print("\nCtrl-C para detener.", flush=True)
 
 
-def wait_for_ctrl_c() -> None:
-    try:
-        while True:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+class StopRequest:
+    """Set by a stop signal, read by the main loop (so a signal during a start acts once the
+    start, which has a deadline, is over). A flag, not an exception as Ctrl-C raises by
+    default: an exception can land between any two steps, even inside a `subprocess.Popen`'s
+    bookkeeping, and leave a child that can no longer be waited for."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def listen(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._receive)
+
+    def _receive(self, signum: int, frame: FrameType | None) -> None:
+        self.signal = signum
+
+
+def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluster | ProcessCluster:
+    """The cluster the options ask for, not started yet."""
+    if args.processes:
+        ports = resolve_ports(args.ports, registry)
+        return ProcessCluster(ports, args.data_dir, quiet=args.quiet, registry=registry)
+    return Cluster(
+        ports=args.ports,
+        data_dir=args.data_dir,
+        echo_logs=not args.quiet,
+        factories={entry.name: entry.factory for entry in args.service},
+    )
+
+
+def serve(cluster: Cluster | ProcessCluster, stop: StopRequest) -> None:
+    """Start the cluster, print its table and keep it up until a stop signal; with
+    --processes, report and restart the children that die."""
+    cluster.start()
+    processes = isinstance(cluster, ProcessCluster)
+    print("Cluster en marcha" + (" (un proceso por servicio)" if processes else "") + ":\n")
+    print_table(cluster.urls(), cluster.pids() if processes else None)
+    while stop.signal is None:
+        if processes:
+            for died in cluster.supervise():
+                print(died.message(), flush=True)
+        time.sleep(TICK_S)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    registry: ServiceRegistry = SERVICES.with_services(*args.service)
+    stop = StopRequest()
+    stop.listen()
     try:
-        if args.processes:
-            cluster = ProcessCluster(
-                resolve_ports(args.ports, registry),
-                args.data_dir,
-                quiet=args.quiet,
-                registry=registry,
-            )
-            cluster.start()
-            urls = {name: cluster.url(name) for name in registry.names}
-        else:
-            cluster = Cluster(
-                ports=args.ports,
-                data_dir=args.data_dir,
-                echo_logs=not args.quiet,
-                factories={entry.name: entry.factory for entry in args.service},
-            )
-            cluster.start()
-            urls = cluster.urls()
+        cluster = build_cluster(args, SERVICES.with_services(*args.service))
     except ClusterError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
-    print("Cluster en marcha" + (" (un proceso por servicio)" if args.processes else "") + ":\n")
-    print_table(urls)
     try:
-        wait_for_ctrl_c()
+        serve(cluster, stop)
+    except ClusterError as exc:  # it did not start, and start() undid what it had started
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     finally:
         cluster.stop()
-        print("Cluster detenido.", flush=True)
+    print("Cluster detenido.", flush=True)
     return 0
 
 

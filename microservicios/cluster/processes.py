@@ -1,12 +1,16 @@
 """`--processes` mode: each service as its own uvicorn process, as the seed's run.ps1 did.
 
-Works the same on Linux, macOS and Windows: the children are plain `python -m uvicorn`.
+Works the same on Linux, macOS and Windows: each child is uvicorn started by `child.py`,
+which also makes it exit when the launcher is gone. The launcher supervises its children:
+`supervise()`, called a few times a second, restarts one that died, waiting longer each time.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from microservicios.cluster.runner import (
@@ -18,10 +22,45 @@ from microservicios.cluster.runner import (
 from microservicios.common.registry import SERVICES, ServiceRegistry
 
 HEALTH_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+FIRST_DELAY_S = 0.5  # the wait before restarting a child that died; it doubles each time...
+MAX_DELAY_S = 10.0  # ...up to this,
+STABLE_AFTER_S = 30.0  # and is back to FIRST_DELAY_S for a child that had run this long
+
+
+@dataclass(frozen=True)
+class ChildExit:
+    """A child that ended without being asked to, and the wait before it is started again."""
+
+    service: str
+    pid: int
+    returncode: int  # negative on Linux and macOS: killed by that signal
+    restart_in: float
+
+    def message(self) -> str:
+        """The line the launcher prints about it, in Spanish."""
+        try:
+            cause = f"señal {signal.Signals(-self.returncode).name}"
+        except ValueError:
+            cause = f"código {self.returncode}"
+        return (
+            f"El servicio '{self.service}' (pid {self.pid}) terminó inesperadamente ({cause}); "
+            f"lo reinicio en {self.restart_in:g} s."
+        )
+
+
+@dataclass
+class Child:
+    """A service's current process, and when to start it again if it died."""
+
+    process: subprocess.Popen
+    started_at: float
+    delay: float = FIRST_DELAY_S
+    restart_at: float | None = None  # set while it is dead and waiting to be restarted
 
 
 class ProcessCluster:
-    """Starts one uvicorn process per service and stops them all."""
+    """Starts one uvicorn process per service, restarts one that dies, and stops them all."""
 
     def __init__(
         self,
@@ -37,7 +76,7 @@ class ProcessCluster:
         self.registry = registry
         self.factories = self._import_paths(registry)
         self.ports = self._resolve(ports)
-        self._processes: dict[str, subprocess.Popen] = {}
+        self._children: dict[str, Child] = {}
 
     @staticmethod
     def _import_paths(registry: ServiceRegistry) -> dict[str, str]:
@@ -59,6 +98,9 @@ class ProcessCluster:
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.ports[name]}"
 
+    def urls(self) -> dict[str, str]:
+        return {name: self.url(name) for name in self.registry.names}
+
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env["DATA_DIR"] = str(self.data_dir)
@@ -70,24 +112,27 @@ class ProcessCluster:
         return env
 
     def start(self) -> None:
-        env = self.environment()
-        for name in self.registry.names:
-            command = [
-                sys.executable, "-m", "uvicorn", self.factories[name],
-                "--factory", "--host", self.host, "--port", str(self.ports[name]),
-                "--log-level", "warning",
-            ]  # fmt: skip
-            self._processes[name] = subprocess.Popen(command, env=env)
+        """Start every service; returns once each answers /health."""
         deadline = time.monotonic() + max(HEALTH_TIMEOUT_S, START_TIMEOUT_S)
         try:
+            for name in self.registry.names:
+                self._children[name] = Child(self._spawn(name), started_at=time.monotonic())
             for name in self.registry.names:
                 self._wait_healthy(name, deadline)
         except BaseException:
             self.stop()
             raise
 
+    def _spawn(self, name: str) -> subprocess.Popen:
+        """Start `name`'s process, with a stdin only we hold: it exits when we are gone."""
+        command = [
+            sys.executable, "-m", "microservicios.cluster.child",
+            self.factories[name], self.host, str(self.ports[name]),
+        ]  # fmt: skip
+        return subprocess.Popen(command, env=self.environment(), stdin=subprocess.PIPE)
+
     def _wait_healthy(self, name: str, deadline: float) -> None:
-        process = self._processes[name]
+        process = self._children[name].process
 
         def still_starting() -> None:
             if process.poll() is not None:
@@ -98,14 +143,52 @@ class ProcessCluster:
 
         wait_until_healthy(name, self.host, self.ports[name], deadline, still_starting, poll=0.1)
 
+    def supervise(self) -> list[ChildExit]:
+        """One look at every child, without blocking: note the ones that died since the last
+        look (returned, to be reported) and restart those whose wait is over."""
+        now = time.monotonic()
+        exits = []
+        for name, child in self._children.items():
+            if child.restart_at is None and child.process.poll() is not None:
+                exits.append(self._schedule_restart(name, child, now))
+            elif child.restart_at is not None and now >= child.restart_at:
+                child.process = self._spawn(name)
+                child.started_at, child.restart_at = now, None
+        return exits
+
+    @staticmethod
+    def _schedule_restart(name: str, child: Child, now: float) -> ChildExit:
+        """Back off: each quick death doubles the wait, so a child that cannot start (its
+        port taken, a bug in its code) costs a restart every few seconds, not a busy loop."""
+        if now - child.started_at >= STABLE_AFTER_S:
+            child.delay = FIRST_DELAY_S
+        child.restart_at = now + child.delay
+        child.process.stdin.close()  # our end of the dead child's pipe (see child.py)
+        died = ChildExit(name, child.process.pid, child.process.returncode, child.delay)
+        child.delay = min(child.delay * 2, MAX_DELAY_S)
+        return died
+
+    def status(self) -> dict[str, bool]:
+        """Which services have their process running (it may still be starting)."""
+        return {name: child.process.poll() is None for name, child in self._children.items()}
+
+    def pids(self) -> dict[str, int]:
+        """Each service's process id (of its latest process, if it is waiting for a restart)."""
+        return {name: child.process.pid for name, child in self._children.items()}
+
     def stop(self) -> None:
-        for process in self._processes.values():
+        """Stop every child: terminate (a graceful SIGTERM on Linux and macOS), then kill
+        those still running after STOP_TIMEOUT_S."""
+        processes = [child.process for child in self._children.values()]
+        self._children.clear()  # first, so that nothing restarts them
+        for process in processes:
             if process.poll() is None:
                 process.terminate()
-        for process in self._processes.values():
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for process in processes:
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        self._processes.clear()
+            process.stdin.close()
