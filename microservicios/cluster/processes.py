@@ -20,6 +20,8 @@ from microservicios.cluster.runner import (
     wait_until_healthy,
 )
 from microservicios.common.registry import SERVICES, ServiceRegistry
+from microservicios.common.secrets import random_secret
+from microservicios.common.settings import Settings
 
 HEALTH_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
@@ -77,6 +79,8 @@ class ProcessCluster:
         self.factories = self._import_paths(registry)
         self.ports = self._resolve(ports)
         self._children: dict[str, Child] = {}
+        # Nobody chose a secret: one of this run's own, shared by the children (restarts too).
+        self._secret = None if Settings().secret_configured else random_secret()
 
     @staticmethod
     def _import_paths(registry: ServiceRegistry) -> dict[str, str]:
@@ -104,6 +108,8 @@ class ProcessCluster:
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env["DATA_DIR"] = str(self.data_dir)
+        if self._secret is not None:
+            env["SERVICE_SECRET"] = self._secret
         if self.quiet:
             env["LOG_LEVEL"] = "ERROR"
         # Every service learns where every other one listens, by name (see Settings).

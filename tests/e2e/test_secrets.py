@@ -3,8 +3,12 @@
 import subprocess
 import sys
 
+import httpx
 import pytest
 
+from microservicios.cluster.cluster import resolve_ports
+from microservicios.cluster.processes import ProcessCluster
+from microservicios.common.secrets import PLACEHOLDER_SECRETS
 from tests.helpers import free_port, subprocess_env
 
 UVICORN = [sys.executable, "-m", "uvicorn", "microservicios.users.main:create_app", "--factory"]
@@ -44,3 +48,19 @@ def test_placeholder_secret_on_loopback_starts_with_a_warning(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_processes_mode_makes_a_secret_of_its_own(tmp_path, monkeypatch):
+    """--processes without SERVICE_SECRET: the children share a random secret, so the
+    well-known 'dev-secret' opens no fault route."""
+    monkeypatch.chdir(tmp_path)  # no developer's .env
+    cluster = ProcessCluster(resolve_ports("auto"), tmp_path / "data", quiet=True)
+    cluster.start()
+    try:
+        secret = cluster.environment()["SERVICE_SECRET"]
+        assert secret not in PLACEHOLDER_SECRETS and len(secret) >= 32
+        faults = f"{cluster.url('items')}/internal/faults"
+        assert httpx.get(faults, headers={"X-Service-Token": "dev-secret"}).status_code == 401
+        assert httpx.get(faults, headers={"X-Service-Token": secret}).status_code == 200
+    finally:
+        cluster.stop()
