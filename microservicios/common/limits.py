@@ -99,7 +99,9 @@ class RequestGuard:
 
 def header_problem(scope: Scope, limits: RequestLimits) -> JSONResponse | None:
     headers = scope["headers"]
-    size = sum(len(name) + len(value) for name, value in headers)
+    size = 0
+    for name, value in headers:  # a plain loop: this runs on every request
+        size += len(name) + len(value)
     if len(headers) > limits.max_header_count or size > limits.max_header_bytes:
         detail = (
             f"Las cabeceras son demasiadas o demasiado grandes (máximo {limits.max_header_count} "
