@@ -34,7 +34,20 @@ STATE_LABELS = MappingProxyType(
     {"closed": "cerrado", "half_open": "semiabierto", "open": "abierto"}
 )
 MARK_LABELS = MappingProxyType(
-    {"kill": "kill", "revive": "revive", "inject": "fallas", "heal": "heal"}
+    {"kill": "apagado", "revive": "revivido", "inject": "con fallas", "heal": "curado"}
+)
+# Marks' labels: just right of their line, at the top, on a light box so they stay readable
+# over a coloured bar and never cover the y axis or the data points near zero.
+LABEL_STYLE = MappingProxyType(
+    {
+        "rotation": 90,
+        "va": "top",
+        "ha": "left",
+        "fontsize": 8,
+        "xytext": (2, -2),
+        "textcoords": "offset points",
+        "bbox": {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+    }
 )
 
 
@@ -70,10 +83,7 @@ def breaker_timeline(
         _segment(axes, row, since - origin, until - origin, state)
     axes.set_yticks(range(len(lanes)), [f"{c} → {t}" for c, t in sorted(lanes)])
     for mark in marks:
-        x = mark["at"] - origin
-        axes.axvline(x, color="#333", linestyle="--", linewidth=1)
-        label = f"{MARK_LABELS.get(mark['action'], mark['action'])} {mark['service']}"
-        axes.annotate(label, (x, len(lanes) - 0.5), rotation=90, va="top", ha="right", fontsize=8)
+        _draw_mark(axes, mark, origin)
     handles = [_patch(state) for state in STATE_COLORS]
     axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     axes.set_xlabel("segundos desde el primer evento")
@@ -116,16 +126,26 @@ def latency_timeline(
             label=f"{name} ({len(group)})",
         )
     for mark in marks:
-        axes.axvline(mark["at"] - origin, color="#333", linestyle="--", linewidth=1)
-        label = f"{MARK_LABELS.get(mark['action'], mark['action'])} {mark['service']}"
-        axes.annotate(label, (mark["at"] - origin, 0), rotation=90, va="bottom", fontsize=8)
-    axes.set_ylim(bottom=0)  # so the marks' labels, drawn at 0, stay inside the picture
+        _draw_mark(axes, mark, origin)
+    axes.set_ylim(bottom=0)
     axes.set_xlabel("segundos")
     axes.set_ylabel("latencia (ms)")
     axes.set_title(title)
     if groups:
         axes.legend(fontsize=8)
     return figure
+
+
+def mark_label(mark: Mapping[str, Any]) -> str:
+    """ "items: apagado", "orders: con fallas"…: what happened to which service."""
+    return f"{mark['service']}: {MARK_LABELS.get(mark['action'], mark['action'])}"
+
+
+def _draw_mark(axes: Any, mark: Mapping[str, Any], origin: float) -> None:
+    x = mark["at"] - origin
+    axes.axvline(x, color="#333", linestyle="--", linewidth=1)
+    # x in data units, y as a fraction of the axes: the label hangs from the top edge.
+    axes.annotate(mark_label(mark), (x, 1.0), xycoords=("data", "axes fraction"), **LABEL_STYLE)
 
 
 def _segment(axes: Any, row: int, start: float, end: float, state: str) -> None:

@@ -48,6 +48,16 @@ def resolve_ports(ports: Ports, registry: ServiceRegistry = SERVICES) -> dict[st
     raise ClusterError("ports debe ser None, 'auto' o un diccionario {servicio: puerto}.")
 
 
+def _status_badge(up: bool) -> str:
+    """A coloured dot drawn with CSS, not an emoji: a projector PC may lack emoji fonts."""
+    color, text = ("#2e7d32", "activo") if up else ("#c62828", "detenido")
+    dot = (
+        "display:inline-block;width:0.8em;height:0.8em;border-radius:50%;"
+        f"background:{color};margin-right:0.4em;vertical-align:middle"
+    )
+    return f"<span style='{dot}'></span>{text}"
+
+
 class Cluster:
     """Starts, stops, kills and revives the four apps; each owns its database and clients.
 
@@ -254,7 +264,7 @@ class Cluster:
         rows = "".join(
             f"<tr><td><b>{name}</b></td><td><a href='{url}' target='_blank'>{url}</a></td>"
             f"<td><a href='{url}/docs' target='_blank'>{url}/docs</a></td>"
-            f"<td>{'🟢 activo' if status[name] else '🔴 detenido'}</td></tr>"
+            f"<td>{_status_badge(status[name])}</td></tr>"
             for name, url in self.urls().items()
         )
         return (

@@ -107,17 +107,22 @@ class Trace:
                 f"height:14px;background:{_COLORS.get(row['service'], '#888')}'></div></div>"
             )
             body.append(
-                f"<tr><td>{html.escape(row['service'])}</td><td>{html.escape(row['label'])}</td>"
-                f"<td>{row['result']}</td><td style='text-align:right'>{row['start_ms']:.1f}</td>"
+                f"<tr><td {LEFT}>{html.escape(row['service'])}</td>"
+                f"<td {LEFT}>{html.escape(row['label'])}</td>"
+                f"<td {LEFT}>{row['result']}</td>"
+                f"<td style='text-align:right'>{row['start_ms']:.1f}</td>"
                 f"<td style='text-align:right'>{row['duration_ms']:.1f}</td><td>{bar}</td></tr>"
             )
         return (
-            f"<p>Traza <code>{self.trace_id}</code></p><table><thead><tr><th>Servicio</th>"
-            "<th>Qué</th><th>Resultado</th><th>Inicio (ms)</th><th>Duración (ms)</th>"
-            f"<th>Cascada</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"<p>Traza <code>{self.trace_id}</code></p><table><thead><tr><th {LEFT}>Servicio</th>"
+            f"<th {LEFT}>Qué</th><th {LEFT}>Resultado</th><th>Inicio (ms)</th>"
+            f"<th>Duración (ms)</th><th>Cascada</th></tr></thead><tbody>{''.join(body)}</tbody>"
+            "</table>"
         )
 
 
+# Jupyter right-aligns table cells; text reads better from the left.
+LEFT = "style='text-align:left'"
 _ANSWERED = frozenset(str(code) for code in range(100, 600))
 
 _COLORS = MappingProxyType(
