@@ -32,8 +32,8 @@ BODY_NOT_JSON = "el cuerpo no es JSON válido"
 VALIDATION_MESSAGES = MappingProxyType(
     {
         "missing": "es obligatorio",
-        "string_too_short": "es demasiado corto (mínimo {min_length} caracteres)",
-        "string_too_long": "es demasiado largo (máximo {max_length} caracteres)",
+        "string_too_short": "es demasiado corto (mínimo {min_chars})",
+        "string_too_long": "es demasiado largo (máximo {max_chars})",
         "string_type": "debe ser un texto",
         "string_pattern_mismatch": "tiene un formato no válido",
         "control_character": "no puede tener caracteres de control (como saltos de línea o NUL)",
@@ -88,7 +88,7 @@ def spanish_validation_errors(errors: Any) -> list[dict[str, Any]]:
             if part not in ("body", "query", "path", "header")
         ]
         field = ".".join(location) or "cuerpo"
-        context = error.get("ctx") or {}
+        context = with_character_counts(error.get("ctx") or {})
         template = PATTERN_MESSAGES.get(context.get("pattern")) or VALIDATION_MESSAGES.get(
             error.get("type", "")
         )
@@ -100,6 +100,21 @@ def spanish_validation_errors(errors: Any) -> list[dict[str, Any]]:
             {"campo": field, "mensaje": f"'{field}' {text}", "tipo": error.get("type")}
         )
     return translated
+
+
+def characters(count: int) -> str:
+    """ "1 carácter", "100 caracteres": the count with its noun in the right number."""
+    return f"{count} carácter" if count == 1 else f"{count} caracteres"
+
+
+def with_character_counts(context: dict[str, Any]) -> dict[str, Any]:
+    """The error's context plus `min_chars`/`max_chars` ready to read."""
+    extra = {
+        f"{bound}_chars": characters(context[f"{bound}_length"])
+        for bound in ("min", "max")
+        if isinstance(context.get(f"{bound}_length"), int)
+    }
+    return {**context, **extra}
 
 
 def validation_response(errors: list[dict[str, Any]]) -> JSONResponse:

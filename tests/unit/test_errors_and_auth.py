@@ -79,7 +79,7 @@ def test_real_pydantic_errors_are_translated():
         Model.model_validate({"name": "", "qty": "tres"})
     translated = spanish_validation_errors(caught.value.errors())
     assert {error["campo"]: error["mensaje"] for error in translated} == {
-        "name": "'name' es demasiado corto (mínimo 1 caracteres)",
+        "name": "'name' es demasiado corto (mínimo 1 carácter)",
         "qty": "'qty' debe ser un número entero",
     }
 
