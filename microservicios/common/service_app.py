@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from microservicios.common.breaker import CircuitBreaker
 from microservicios.common.client import CallTimeouts, create_http_session
 from microservicios.common.context import AppContext, ContextDep, HealthReport, attach_context
+from microservicios.common.docs import serve_offline_docs
 from microservicios.common.errors import install_error_handlers
 from microservicios.common.faults import FaultInjector, FaultMiddleware
 from microservicios.common.faults import router as faults_router
@@ -119,7 +120,10 @@ def build_app(
             attach_context(app, context)
             yield
 
-    app = app_class(title=title, description=description, lifespan=lifespan)
+    app = app_class(
+        title=title, description=description, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    serve_offline_docs(app)
     use_relative_slash_redirects(app.router)
     for middleware in inner_middleware:
         app.add_middleware(middleware)

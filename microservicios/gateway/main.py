@@ -17,6 +17,7 @@ from microservicios.common.retry import NO_STATUSES
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
 from microservicios.gateway.guard import InternalRouteGuard
+from microservicios.gateway.openapi import serve_merged_openapi
 from microservicios.gateway.proxy import ProxyApp, service_of
 from microservicios.gateway.routes import router
 
@@ -69,8 +70,8 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
         service="gateway",
         title="API Gateway",
         description=(
-            "Punto de entrada único: reenvía /users, /items y /orders a cada servicio "
-            "(mirá la documentación de cada servicio para sus rutas)."
+            "Punto de entrada único: reenvía /users, /items y /orders a cada servicio. "
+            "Acá están todas sus rutas públicas: probalas a través del gateway."
         ),
         settings=settings,
         dependencies=services,
@@ -79,7 +80,8 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
         is_failure=upstream_failed,
         # Retry at one layer: a service that answered has already retried its own calls.
         retryable_statuses=NO_STATUSES,
-        app_class=partial(GatewayApp, routed_services=services),
+        # Its /openapi.json is built on request from the services' documents (openapi.py).
+        app_class=partial(GatewayApp, routed_services=services, openapi_url=None),
         timeouts=CallTimeouts(  # attempt and whole call bounded by gateway_timeout
             connect=settings.http_connect_timeout,
             attempt=settings.gateway_timeout,
@@ -87,4 +89,5 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
         ),
     )
     app.include_router(router)
+    serve_merged_openapi(app, services)
     return app
