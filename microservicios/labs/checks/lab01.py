@@ -1,11 +1,17 @@
 """Lab 1: GET /users/search?email= in the users service, seen through the gateway."""
 
+import re
 from types import ModuleType
 
 from fastapi import APIRouter
 
 from microservicios.labs.checking import Check, expect
 from microservicios.labs.checks.support import client, throwaway_cluster
+
+# Words that give away an English message ("User not found", "No user with that email").
+ENGLISH_WORDS = re.compile(
+    r"\b(not|found|user|does|exists?|the|that|with|unknown|no such)\b", re.IGNORECASE
+)
 
 
 def _cluster(module: ModuleType):  # noqa: ANN202
@@ -50,9 +56,14 @@ def unknown_is_404(module: ModuleType) -> None:
         )
         detail = answer.json().get("detail", "")
         expect(
-            isinstance(detail, str) and detail and "Not Found" not in detail,
+            isinstance(detail, str) and detail,
             "El 404 tiene que traer un `detail` en castellano, por ejemplo "
             "'No hay ningún usuario con ese email.'",
+        )
+        expect(
+            not ENGLISH_WORDS.search(detail),
+            f"El `detail` del 404 está en inglés ('{detail}'): quien usa la API lee castellano. "
+            "Por ejemplo: 'No hay ningún usuario con ese email.'",
         )
 
 

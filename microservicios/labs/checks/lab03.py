@@ -102,16 +102,52 @@ def probe_success_closes(module: ModuleType) -> None:
 
 
 def probe_failure_reopens(module: ModuleType) -> None:
-    breaker, clock, _ = _breaker(module, threshold=1, reset=5.0)
+    breaker, clock, seen = _breaker(module, threshold=1, reset=5.0)
     _fail(breaker, 1)
     clock.now += 5.0
     breaker.allow_request()
     breaker.record_failure()
-    expect(breaker.state == "open", "Si la prueba falla, vuelve a 'open'.")
+    moves = [(t.from_state, t.to_state) for t in seen]
+    reopened = ("half_open", "open") in moves or getattr(breaker, "_state", None) == "open"
+    state = breaker.state
+    expect(reopened, f"Si la prueba falla, vuelve a 'open'; está '{state}'.")
+    expect(
+        state == "open",
+        "La prueba falló y volviste a 'open', pero sin reiniciar la espera: como la hora de "
+        f"apertura es la vieja, ya está '{state}'. Al reabrir, anotá la nueva hora de apertura.",
+    )
     clock.now += 4.0
     expect(
         not breaker.allow_request(),
         "…y espera OTRO reset_timeout completo (anotá la nueva hora de apertura).",
+    )
+
+
+def count_restarts_after_closing(module: ModuleType) -> None:
+    breaker, clock, _ = _breaker(module, threshold=3, reset=5.0)
+    _fail(breaker, 3)
+    clock.now += 5.0
+    breaker.allow_request()
+    breaker.record_success()
+    _fail(breaker, 1)
+    expect(
+        breaker.state == "closed",
+        "Se abrió con 3 fallos, se cerró con una prueba exitosa y un solo fallo lo volvió a "
+        "abrir: al cerrarse, la cuenta de fallos tiene que volver a cero.",
+    )
+
+
+def failures_while_open_keep_the_wait(module: ModuleType) -> None:
+    breaker, clock, _ = _breaker(module, threshold=1, reset=5.0)
+    _fail(breaker, 1)
+    clock.now += 3.0
+    breaker.record_failure()  # a call let through before opening answers late
+    clock.now += 2.0
+    expect(
+        breaker.state == "half_open",
+        "Un fallo que llega con el circuito abierto (de una llamada que salió antes de abrirse) "
+        "no tiene que correr la espera: reset_timeout se cuenta desde que se abrió. Pasados 5 s "
+        f"está '{breaker.state}' y no 'half_open'.",
     )
 
 
@@ -174,6 +210,10 @@ CHECKS = (
     Check("abierto, rechaza hasta que pasa reset_timeout", open_refuses),
     Check("pasada la espera, half_open deja pasar una sola prueba", half_open_after_cool_down),
     Check("una prueba exitosa cierra el circuito", probe_success_closes),
+    Check("al cerrarse, la cuenta de fallos empieza de cero", count_restarts_after_closing),
+    Check(
+        "los fallos con el circuito abierto no corren la espera", failures_while_open_keep_the_wait
+    ),
     Check("una prueba fallida lo reabre por otra espera completa", probe_failure_reopens),
     Check("cada cambio de estado se avisa con _move_to", reports_transitions),
     Check(

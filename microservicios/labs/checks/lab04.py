@@ -63,7 +63,8 @@ def same_key_other_body_is_422(module: ModuleType) -> None:
         other = http.post("/payments/", json={**PAYMENT, "amount": 99}, headers=headers)
         expect(
             other.status_code == 422,
-            f"Misma clave con otros datos respondió {other.status_code}: tiene que ser 422.",
+            f"Misma clave con otros datos respondió {other.status_code}: tiene que ser 422. "
+            "¿comparás la huella (fingerprint) de los datos con la del pago guardado?",
         )
         expect(len(http.get("/payments/").json()) == 1, "Ese pedido no tiene que guardar nada.")
 

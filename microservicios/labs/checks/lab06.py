@@ -1,18 +1,34 @@
 """Lab 6: a fifth service, started by the cluster and routed by the gateway."""
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from types import MappingProxyType, ModuleType
 
 from fastapi import FastAPI
 
-from microservicios.labs.checking import Check, expect
+from microservicios.cluster import Cluster
+from microservicios.cluster.runner import ClusterError
+from microservicios.labs.checking import Check, CheckFailedError, expect
 from microservicios.labs.checks.support import client, throwaway_cluster
 
 NOTE = MappingProxyType({"user_id": 1, "message": "Tu pedido salió"})
 
 
-def _cluster(module: ModuleType):  # noqa: ANN202
-    return throwaway_cluster(factories={"notifications": module.create_app})
+@contextlib.contextmanager
+def _cluster(module: ModuleType) -> Iterator[Cluster]:
+    """The cluster with the student's service; a service that never gets healthy is explained."""
+    with contextlib.ExitStack() as stack:
+        try:
+            cluster = stack.enter_context(
+                throwaway_cluster(factories={"notifications": module.create_app})
+            )
+        except ClusterError as exc:
+            raise CheckFailedError(
+                f"El cluster no pudo arrancar tu servicio: {exc} ¿Armaste la app con "
+                "build_app(...)? Ella trae /health (lo que el cluster espera), /metrics y la base."
+            ) from exc
+        yield cluster
 
 
 def builds_an_app(module: ModuleType) -> None:
@@ -35,6 +51,11 @@ def create_and_list_via_gateway(module: ModuleType) -> None:
     with _cluster(module) as cluster, client(cluster.url("gateway")) as http:
         created = http.post("/notifications/", json=dict(NOTE))
         expect(
+            created.status_code != 404,
+            "POST /notifications/ vía gateway respondió 404: el gateway manda /notifications/… "
+            "al servicio, así que el router tiene que tener prefix='/notifications'.",
+        )
+        expect(
             created.status_code == 201,
             f"POST /notifications/ vía gateway respondió {created.status_code}: {created.text[:200]}",
         )
@@ -47,6 +68,16 @@ def create_and_list_via_gateway(module: ModuleType) -> None:
         expect(
             listed.status_code == 200 and listed.json() == [body],
             f"GET /notifications/ tendría que listar la creada; dio {listed.status_code} {listed.text[:200]}",
+        )
+        second = http.post("/notifications/", json={**NOTE, "message": "Llegó tu pedido"}).json()
+        pages = [
+            http.get("/notifications/", params=params).json()
+            for params in ({"limit": 1}, {"limit": 1, "offset": 1})
+        ]
+        expect(
+            pages == [[body], [second]],
+            "GET /notifications/?limit=1 y ?limit=1&offset=1 tienen que dar una notificación "
+            f"cada uno; dieron {pages}. Respetá la paginación: .limit(page.limit).offset(page.offset).",
         )
 
 

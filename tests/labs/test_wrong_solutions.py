@@ -1,0 +1,56 @@
+"""Plausible wrong solutions: the checker must reject each one, naming the real mistake."""
+
+from pathlib import Path
+
+import pytest
+
+from microservicios.labs.catalog import get_lab
+from microservicios.labs.checking import run_checks
+
+WRONG = Path(__file__).parent / "wrong"
+
+# file in wrong/ -> (the check that must catch it, a phrase its explanation must contain)
+CASES = {
+    "lab01_english_detail": ("mensaje en castellano", "está en inglés"),
+    "lab01_case_sensitive": ("mayúsculas de minúsculas", "pasá a minúsculas"),
+    "lab01_wrong_prefix": ("prefijo /users", "prefix='/users'"),
+    "lab02_retries_unsafe_post": (
+        "sólo repite lo que es seguro",
+        "un POST sin respuesta NO se repite",
+    ),
+    "lab02_sleeps_after_last": ("no espera después del último", "después del último no se espera"),
+    "lab02_no_jitter": ("full jitter", "rng.uniform(0, techo)"),
+    "lab03_keeps_count_after_close": ("la cuenta de fallos empieza de cero", "un solo fallo"),
+    "lab03_failures_push_wait": ("no corren la espera", "no tiene que correr la espera"),
+    "lab03_reopen_keeps_wait": ("otra espera completa", "sin reiniciar la espera"),
+    "lab04_dedupes_without_key": (
+        "sin Idempotency-Key",
+        "Sin clave, cada POST es un pago distinto",
+    ),
+    "lab04_key_not_stored": ("el mismo pago", "tenés que devolver el MISMO pago"),
+    "lab04_key_ignores_body": ("otros datos: 422", "¿comparás la huella"),
+    "lab05_release_hides_error": ("el error original", "tapó el StoreError original"),
+    "lab05_swallows_error": ("si guardar falla", "no lanzó nada"),
+    "lab05_no_release_after_timeout": ("si reservar no contestó", "quizás se hizo"),
+    "lab06_no_build_app": ("/health responde", "build_app"),
+    "lab06_wrong_prefix": ("a través del gateway", "prefix='/notifications'"),
+    "lab06_ignores_pagination": ("a través del gateway", "paginación"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_checker_rejects_wrong_solution(name: str) -> None:
+    """Run the lab's checks in order up to the one that must catch the mistake: it fails first."""
+    expected_check, phrase = CASES[name]
+    checks = list(get_lab(int(name[3:5])).checks)
+    catching = next(i for i, check in enumerate(checks) if expected_check in check.description)
+    report = run_checks(checks[: catching + 1], WRONG / f"{name}.py")
+    assert report.failed == checks[catching].description, (report.failed, report.explanation)
+    assert phrase in report.explanation, report.explanation
+
+
+def test_every_lab_keeps_three_wrong_solutions() -> None:
+    """Each of the six labs has at least three wrong solutions, and every file is listed."""
+    assert sorted(path.stem for path in WRONG.glob("lab*.py")) == sorted(CASES)
+    for number in range(1, 7):
+        assert sum(name.startswith(f"lab{number:02d}") for name in CASES) >= 3
