@@ -130,12 +130,12 @@ def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluste
     return Cluster(
         ports=args.ports,
         data_dir=args.data_dir,
-        echo_logs=not args.quiet,
+        echo_logs=False,  # serve() starts the echo once the table is printed
         factories={entry.name: entry.factory for entry in args.service},
     )
 
 
-def serve(cluster: Cluster | ProcessCluster, stop: StopRequest) -> bool:
+def serve(cluster: Cluster | ProcessCluster, stop: StopRequest, echo_logs: bool) -> bool:
     """Start the cluster, print its table and keep it up until a stop signal; with
     --processes, report and restart the children that die. False if a stop signal came
     while it was starting (then there is no table)."""
@@ -145,6 +145,8 @@ def serve(cluster: Cluster | ProcessCluster, stop: StopRequest) -> bool:
     processes = isinstance(cluster, ProcessCluster)
     print("Cluster en marcha" + (" (un proceso por servicio)" if processes else "") + ":\n")
     print_table(cluster.urls(), cluster.pids() if processes else None)
+    if echo_logs and isinstance(cluster, Cluster):
+        cluster.logbook.start_echo()
     while stop.signal is None:
         if processes:
             for died in cluster.supervise():
@@ -170,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {explain(exc)}", file=sys.stderr)
         return 1
     try:
-        served = serve(cluster, stop)
+        served = serve(cluster, stop, echo_logs=not args.quiet)
     except ClusterError as exc:  # it did not start, and start() undid what it had started
         print(f"Error: {explain(exc)}", file=sys.stderr)
         return 1
