@@ -6,7 +6,6 @@ A benchmark prints figures; it asserts nothing. The load runs in a separate proc
 against 127.0.0.1 only, for a bounded time.
 """
 
-import argparse
 import json
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import uuid
 import httpx
 
 from microservicios.cluster import Cluster
+from microservicios.common.cli import spanish_parser
 
 
 def measure(url: str, *, seconds: float, connections: int, method: str = "GET", body=None) -> dict:
@@ -68,7 +68,9 @@ def measure_with_items_down(cluster: Cluster, order: dict, load: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Mide el cluster: directo vs gateway, órdenes/s.")
+    parser = spanish_parser(
+        "python -m microservicios.bench", "Mide el cluster: directo vs gateway, órdenes/s."
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="duración de cada medición")
     parser.add_argument("--rounds", type=int, default=3, help="rondas alternadas directo/gateway")
     parser.add_argument("--connections", type=int, default=16, help="conexiones concurrentes")

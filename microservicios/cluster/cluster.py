@@ -25,6 +25,23 @@ from microservicios.common.secrets import random_secret
 from microservicios.common.settings import Settings
 
 Ports = None | str | dict[str, int]
+MAX_PORT = 65535
+
+
+def check_ports(ports: dict[str, int]) -> None:
+    """Each port a valid number, and no two services on the same one (0, "any free", aside)."""
+    owners: dict[int, str] = {}
+    for name, port in ports.items():
+        if not 0 <= port <= MAX_PORT:
+            raise ClusterError(
+                f"El puerto {port} de '{name}' no existe: los puertos van de 1 a {MAX_PORT}."
+            )
+        if port and port in owners:
+            raise ClusterError(
+                f"'{owners[port]}' y '{name}' tienen el mismo puerto, {port}: "
+                "cada servicio necesita uno propio."
+            )
+        owners[port] = name
 
 
 def resolve_ports(ports: Ports, registry: ServiceRegistry = SERVICES) -> dict[str, int]:
@@ -44,7 +61,9 @@ def resolve_ports(ports: Ports, registry: ServiceRegistry = SERVICES) -> dict[st
             raise ClusterError(
                 f"Servicios desconocidos en ports: {sorted(unknown)}. Válidos: {list(names)}."
             )
-        return {**classic, **ports}
+        chosen = {**classic, **ports}
+        check_ports(chosen)
+        return chosen
     raise ClusterError("ports debe ser None, 'auto' o un diccionario {servicio: puerto}.")
 
 

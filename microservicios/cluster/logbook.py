@@ -27,8 +27,17 @@ class LogBook:
             self._records.append(record)
             if record["event"].startswith("breaker."):
                 self._transitions.append(record)
-        if self._echo is not None:
-            self._echo(record)
+            if self._echo is not None:  # under the lock: never ahead of start_echo's replay
+                self._echo(record)
+
+    def start_echo(self) -> None:
+        """Echo from now on, after the records kept so far: a CLI calls it once its table
+        is printed, so the table is the first thing a student sees."""
+        with self._lock:
+            if self._echo is None:
+                self._echo = StreamSink()
+                for record in self._records:
+                    self._echo(record)
 
     def transitions(self) -> list[dict[str, Any]]:
         """Breaker transitions: caller, target, from_state, to_state, at (epoch s), reason."""

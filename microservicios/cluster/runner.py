@@ -6,6 +6,7 @@ before any app is built.
 """
 
 import asyncio
+import errno
 import http.client
 import socket
 import threading
@@ -26,14 +27,30 @@ class ClusterError(RuntimeError):
     """The cluster cannot do what was asked; the message says why, in Spanish."""
 
 
+class PortUnavailableError(ClusterError):
+    """A service's port cannot be opened; `fix` is what to do about it, for who reads it."""
+
+    def __init__(self, service: str, port: int, reason: str) -> None:
+        self.service, self.port, self.reason = service, port, reason
+        super().__init__(self.message())
+
+    def message(self, fix: str = "usá Cluster(ports='auto')") -> str:
+        return (
+            f"No se pudo abrir el puerto {self.port} para el servicio '{self.service}': "
+            f"{self.reason}. Cerrá el programa que lo usa, o {fix}."
+        )
+
+
 def bind_socket(host: str, port: int, service: str) -> socket.socket:
     try:
         return socket.create_server((host, port))
     except OSError as exc:
-        raise ClusterError(
-            f"No se pudo abrir el puerto {port} para el servicio '{service}': {exc.strerror}. "
-            "¿Hay otro cluster o programa usando ese puerto? Cerralo, o usá Cluster(ports='auto')."
-        ) from exc
+        # The operating system's text is in English (and differs per system): say it here.
+        reason = {
+            errno.EADDRINUSE: "ya lo está usando otro cluster u otro programa",
+            errno.EACCES: "el sistema no da permiso para usar ese puerto",
+        }.get(exc.errno, f"el sistema lo rechazó (error {exc.errno})")
+        raise PortUnavailableError(service, port, reason) from exc
 
 
 def answers_health(host: str, port: int) -> bool:

@@ -77,7 +77,15 @@ def command_hint(labs_dir: Path, lab: Lab) -> int:
 def command_reset(labs_dir: Path, lab: Lab, assume_yes: bool) -> int:
     target = lab.student_file(labs_dir)
     if not assume_yes:
-        answer = input(f"Esto borra tus cambios en {target}. ¿Seguro? [s/N] ").strip().lower()
+        try:
+            answer = input(f"Esto borra tus cambios en {target}. ¿Seguro? [s/N] ")
+        except EOFError:  # stdin is not a terminal (or is empty): nobody can answer
+            print(
+                "\nNo hay una terminal donde contestar, así que no se tocó nada. Si estás "
+                f"seguro, usá: python -m microservicios.labs reset {lab.number} --yes"
+            )
+            return 1
+        answer = answer.strip().lower()
         if answer not in ("s", "si", "sí"):
             print("No se tocó nada.")
             return 1
@@ -130,6 +138,9 @@ def command_verify(labs_dir: Path) -> int:
     return 0 if not problems else 1
 
 
+LAB_NUMBER_HELP = f"número del laboratorio, del 1 al {len(LABS)}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = spanish_parser("python -m microservicios.labs", DESCRIPTION)
     parser.add_argument("--labs-dir", type=Path, help="carpeta labs/ (por defecto ./labs)")
@@ -137,14 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="lista los laboratorios")
     for name, text in (("check", "comprueba"), ("hint", "pista para")):
         sub = commands.add_parser(name, help=f"{text} el laboratorio N")
-        sub.add_argument("number", type=int, metavar="N")
+        sub.add_argument("number", type=int, metavar="N", help=LAB_NUMBER_HELP)
     check = commands.choices["check"]
     check.add_argument("--file", type=Path, help="comprobar otro archivo en vez del tuyo")
     reset = commands.add_parser("reset", help="vuelve el laboratorio N al archivo inicial")
-    reset.add_argument("number", type=int, metavar="N")
+    reset.add_argument("number", type=int, metavar="N", help=LAB_NUMBER_HELP)
     reset.add_argument("--yes", action="store_true", help="no preguntar")
     watch = commands.add_parser("watch", help="comprueba de nuevo al guardar")
-    watch.add_argument("number", type=int, nargs="?", metavar="N")
+    watch.add_argument("number", type=int, nargs="?", metavar="N", help=LAB_NUMBER_HELP)
     commands.add_parser("verify", help="(autores) iniciales fallan, soluciones pasan")
     return parser
 

@@ -73,3 +73,29 @@ def test_foreground_run_serves_and_stops_on_ctrl_c(tmp_path):
             process.wait()
     assert returncode == 0
     assert "Cluster detenido." in output
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX-only here")
+def test_the_table_comes_before_any_log_line(tmp_path):
+    """In threads mode the table is printed first; the JSON logs of the start follow it."""
+    process = subprocess.Popen(
+        CLI + ["--ports", "auto", "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one stream: the order a terminal would show
+        text=True,
+        cwd=tmp_path,
+        env=subprocess_env(PYTHONUNBUFFERED="1"),
+    )
+    try:
+        reader = LineReader(process.stdout)
+        assert reader.wait_for(re.compile(r"Ctrl-C para detener"), seconds=30), reader.seen
+        assert reader.wait_for(re.compile(r'"event": "service\.started"'), seconds=30)
+        header = next(i for i, line in enumerate(reader.seen) if line.startswith("Servicio"))
+        before_table = reader.seen[:header]
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert not [line for line in before_table if line.lstrip().startswith("{")], before_table

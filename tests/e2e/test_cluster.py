@@ -228,3 +228,16 @@ def test_a_cluster_without_a_configured_secret_makes_its_own(tmp_path, monkeypat
             f"{first.url('gateway')}/internal/faults", headers={"X-Service-Token": "dev-secret"}
         )
         assert hidden.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("ports", "expected"),
+    [
+        ({"gateway": 18123, "users": 18123}, "'users' y 'gateway' tienen el mismo puerto, 18123"),
+        ({"gateway": 70000}, "El puerto 70000 de 'gateway' no existe"),
+    ],
+)
+def test_impossible_ports_are_refused_before_any_start(tmp_path, ports, expected):
+    """Two services on one port, or a port past 65535: a Spanish ClusterError at once."""
+    with pytest.raises(ClusterError, match=expected):
+        make_cluster(tmp_path, ports=ports)

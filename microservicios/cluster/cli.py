@@ -1,0 +1,185 @@
+"""The command line of `python -m microservicios.cluster`: run the services until Ctrl-C."""
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from microservicios.cluster.cluster import MAX_PORT, Cluster, resolve_ports
+from microservicios.cluster.processes import ProcessCluster
+from microservicios.cluster.runner import ClusterError, PortUnavailableError
+from microservicios.common.cli import spanish_parser
+from microservicios.common.registry import SERVICES, ServiceEntry, ServiceRegistry
+
+DESCRIPTION = """\
+Levanta el gateway y los servicios users, items y orders en 127.0.0.1.
+Por defecto corren en hilos de este mismo proceso; con --processes, cada uno
+en su propio proceso uvicorn, que se reinicia solo si muere. Ctrl-C (o SIGTERM,
+o SIGHUP) los detiene a todos."""
+
+EPILOG = """\
+ejemplos:
+  python -m microservicios.cluster
+  python -m microservicios.cluster --ports auto
+  python -m microservicios.cluster --ports gateway=9080,users=9001 --data-dir data/prueba
+  python -m microservicios.cluster --processes
+  python -m microservicios.cluster --service avisos=mis_servicios.avisos:create_app"""
+
+INTERRUPTED_EXIT = 130  # the shell's code for "stopped by Ctrl-C"
+TICK_S = 0.25  # how often the launcher looks at its --processes children
+# Ctrl-C; `kill` and an IDE's stop button; a closed terminal (Windows has no SIGHUP).
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def parse_ports(text: str | None) -> None | str | dict[str, int]:
+    """'auto', or servicio=puerto pairs (the names are checked against the registry later)."""
+    if text is None or text == "auto":
+        return text
+    ports: dict[str, int] = {}
+    for pair in text.split(","):
+        name, _, number = pair.partition("=")
+        if not name.strip().isidentifier() or not number.strip().isdigit():
+            raise argparse.ArgumentTypeError(
+                f"'{pair}' no es válido: usá servicio=puerto, con servicio en "
+                f"{list(SERVICES.names)} o uno agregado con --service."
+            )
+        ports[name.strip()] = int(number)
+        if ports[name.strip()] > MAX_PORT:
+            raise argparse.ArgumentTypeError(
+                f"'{pair}' no es válido: los puertos van de 1 a {MAX_PORT}."
+            )
+    return ports
+
+
+def parse_service(text: str) -> ServiceEntry:
+    """nombre=modulo:funcion, a service added to the registry for this run (lab 6)."""
+    name, _, factory = text.partition("=")
+    module, _, function = factory.partition(":")
+    if not name.isidentifier() or not module or not function.isidentifier():
+        raise argparse.ArgumentTypeError(
+            f"'{text}' no es válido: usá nombre=modulo:funcion, por ejemplo "
+            "notifications=labs.lab06_nuevo_servicio.notifications:create_app."
+        )
+    return ServiceEntry(name, factory)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = spanish_parser("python -m microservicios.cluster", DESCRIPTION, EPILOG)
+    parser.add_argument(
+        "--ports",
+        type=parse_ports,
+        default=None,
+        help="'auto' para puertos libres, o servicio=puerto,... (por defecto 8080/8001/8002/8003)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path("data"), help="carpeta de las bases SQLite (data)"
+    )
+    parser.add_argument(
+        "--processes", action="store_true", help="un proceso uvicorn por servicio, en vez de hilos"
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no mostrar los logs JSON de los servicios"
+    )
+    parser.add_argument(
+        "--service",
+        type=parse_service,
+        action="append",
+        default=[],
+        metavar="NOMBRE=MODULO:FUNCION",
+        help="sumar un servicio más detrás del gateway (se puede repetir)",
+    )
+    return parser
+
+
+def print_table(urls: dict[str, str], pids: dict[str, int] | None = None) -> None:
+    """One row per service; with --processes, also the process id of each."""
+    pid_header = f"{'PID':<8} " if pids else ""
+    print(f"{'Servicio':<10} {'URL':<26} {pid_header}Documentación")
+    for name, url in urls.items():
+        pid = f"{pids[name]:<8} " if pids else ""
+        print(f"{name:<10} {url:<26} {pid}{url}/docs")
+    print("\nCtrl-C para detener.", flush=True)
+
+
+class StopRequest:
+    """Set by a stop signal, read by the main loop (so a signal during a start acts once the
+    start, which has a deadline, is over). A flag, not an exception as Ctrl-C raises by
+    default: an exception can land between any two steps, even inside a `subprocess.Popen`'s
+    bookkeeping, and leave a child that can no longer be waited for."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def listen(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._receive)
+
+    def _receive(self, signum: int, frame: FrameType | None) -> None:
+        self.signal = signum
+
+
+def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluster | ProcessCluster:
+    """The cluster the options ask for, not started yet."""
+    if args.processes:
+        ports = resolve_ports(args.ports, registry)
+        return ProcessCluster(ports, args.data_dir, quiet=args.quiet, registry=registry)
+    return Cluster(
+        ports=args.ports,
+        data_dir=args.data_dir,
+        echo_logs=False,  # serve() starts the echo once the table is printed
+        factories={entry.name: entry.factory for entry in args.service},
+    )
+
+
+def serve(cluster: Cluster | ProcessCluster, stop: StopRequest, echo_logs: bool) -> bool:
+    """Start the cluster, print its table and keep it up until a stop signal; with
+    --processes, report and restart the children that die. False if a stop signal came
+    while it was starting (then there is no table)."""
+    cluster.start()
+    if stop.signal is not None:
+        return False
+    processes = isinstance(cluster, ProcessCluster)
+    print("Cluster en marcha" + (" (un proceso por servicio)" if processes else "") + ":\n")
+    print_table(cluster.urls(), cluster.pids() if processes else None)
+    if echo_logs and isinstance(cluster, Cluster):
+        cluster.logbook.start_echo()
+    while stop.signal is None:
+        if processes:
+            for died in cluster.supervise():
+                print(died.message(), flush=True)
+        time.sleep(TICK_S)
+    return True
+
+
+def explain(exc: ClusterError) -> str:
+    """The error line for a terminal: the fix is a command-line option, not Python."""
+    if isinstance(exc, PortUnavailableError):
+        return exc.message(fix="usá --ports auto (puertos libres)")
+    return str(exc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    stop = StopRequest()
+    stop.listen()
+    try:
+        cluster = build_cluster(args, SERVICES.with_services(*args.service))
+    except ClusterError as exc:
+        print(f"Error: {explain(exc)}", file=sys.stderr)
+        return 1
+    try:
+        served = serve(cluster, stop, echo_logs=not args.quiet)
+    except ClusterError as exc:  # it did not start, and start() undid what it had started
+        print(f"Error: {explain(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        cluster.stop()
+    if not served:
+        print("Arranque interrumpido: detuve los servicios que llegaron a arrancar.", flush=True)
+        return INTERRUPTED_EXIT
+    print("Cluster detenido.", flush=True)
+    return 0
