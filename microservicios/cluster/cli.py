@@ -95,14 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_table(urls: dict[str, str], pids: dict[str, int] | None = None) -> None:
-    """One row per service; with --processes, also the process id of each."""
+def print_table(urls: dict[str, str], data_dir: Path, pids: dict[str, int] | None = None) -> None:
+    """One row per service (with --processes, also its process id), then where the data is:
+    a relative --data-dir depends on the folder the cluster was started from."""
     pid_header = f"{'PID':<8} " if pids else ""
     print(f"{'Servicio':<10} {'URL':<26} {pid_header}Documentación")
     for name, url in urls.items():
         pid = f"{pids[name]:<8} " if pids else ""
         print(f"{name:<10} {url:<26} {pid}{url}/docs")
-    print("\nCtrl-C para detener.", flush=True)
+    print(f"\nDatos en: {data_dir.resolve()}")
+    print("Ctrl-C para detener.", flush=True)
 
 
 class StopRequest:
@@ -144,7 +146,7 @@ def serve(cluster: Cluster | ProcessCluster, stop: StopRequest, echo_logs: bool)
         return False
     processes = isinstance(cluster, ProcessCluster)
     print("Cluster en marcha" + (" (un proceso por servicio)" if processes else "") + ":\n")
-    print_table(cluster.urls(), cluster.pids() if processes else None)
+    print_table(cluster.urls(), Path(cluster.data_dir), cluster.pids() if processes else None)
     if echo_logs and isinstance(cluster, Cluster):
         cluster.logbook.start_echo()
     while stop.signal is None:

@@ -99,3 +99,29 @@ def test_the_table_comes_before_any_log_line(tmp_path):
             process.kill()
             process.wait()
     assert not [line for line in before_table if line.lstrip().startswith("{")], before_table
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX-only here")
+def test_the_table_shows_the_absolute_data_folder(tmp_path):
+    """Started with a relative --data-dir, the table says the absolute folder the data is
+    in, and the databases are there."""
+    process = subprocess.Popen(
+        CLI + ["--ports", "auto", "--quiet", "--data-dir", "datos-de-prueba"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=subprocess_env(PYTHONUNBUFFERED="1"),
+    )
+    try:
+        reader = LineReader(process.stdout)
+        line = reader.wait_for(re.compile(r"^Datos en: (.+)$"), seconds=60)
+        assert line, "".join(reader.seen)
+        shown = line.group(1).strip()
+        assert shown == str((tmp_path / "datos-de-prueba").resolve())
+        assert sorted(p.name for p in (tmp_path / "datos-de-prueba").glob("*.db")) == [
+            "items.db", "orders.db", "users.db",
+        ]  # fmt: skip
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
