@@ -128,7 +128,9 @@ def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluste
     """The cluster the options ask for, not started yet."""
     if args.processes:
         ports = resolve_ports(args.ports, registry)
-        return ProcessCluster(ports, args.data_dir, quiet=args.quiet, registry=registry)
+        return ProcessCluster(
+            ports, args.data_dir, quiet=args.quiet, registry=registry, hold_output=True
+        )
     return Cluster(
         ports=args.ports,
         data_dir=args.data_dir,
@@ -149,6 +151,8 @@ def serve(cluster: Cluster | ProcessCluster, stop: StopRequest, echo_logs: bool)
     print_table(cluster.urls(), Path(cluster.data_dir), cluster.pids() if processes else None)
     if echo_logs and isinstance(cluster, Cluster):
         cluster.logbook.start_echo()
+    if processes:
+        cluster.release_output()
     while stop.signal is None:
         if processes:
             for died in cluster.supervise():

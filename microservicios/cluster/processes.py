@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from microservicios.cluster.held_output import HeldOutput
 from microservicios.cluster.runner import (
     START_TIMEOUT_S,
     ClusterError,
@@ -71,9 +72,12 @@ class ProcessCluster:
         host: str = "127.0.0.1",
         quiet: bool = False,
         registry: ServiceRegistry = SERVICES,
+        hold_output: bool = False,
     ) -> None:
         self.host = host
         self.quiet = quiet
+        # The CLI holds the children's logs until its table is out (release_output()).
+        self._held = HeldOutput() if hold_output else None
         self.data_dir = data_dir
         self.registry = registry
         self.factories = self._import_paths(registry)
@@ -127,7 +131,13 @@ class ProcessCluster:
                 self._wait_healthy(name, deadline)
         except BaseException:
             self.stop()
+            self.release_output()  # a child's error message explains the failed start
             raise
+
+    def release_output(self) -> None:
+        """Let the children's held log lines through (no-op unless `hold_output`)."""
+        if self._held is not None:
+            self._held.release()
 
     def _spawn(self, name: str) -> subprocess.Popen:
         """Start `name`'s process, with a stdin only we hold: it exits when we are gone."""
@@ -135,7 +145,13 @@ class ProcessCluster:
             sys.executable, "-m", "microservicios.cluster.child",
             self.factories[name], self.host, str(self.ports[name]),
         ]  # fmt: skip
-        return subprocess.Popen(command, env=self.environment(), stdin=subprocess.PIPE)
+        if self._held is None:
+            return subprocess.Popen(command, env=self.environment(), stdin=subprocess.PIPE)
+        process = subprocess.Popen(
+            command, env=self.environment(), stdin=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        self._held.follow(process.stderr)
+        return process
 
     def _wait_healthy(self, name: str, deadline: float) -> None:
         process = self._children[name].process

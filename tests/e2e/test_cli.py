@@ -76,10 +76,11 @@ def test_foreground_run_serves_and_stops_on_ctrl_c(tmp_path):
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX-only here")
-def test_the_table_comes_before_any_log_line(tmp_path):
-    """In threads mode the table is printed first; the JSON logs of the start follow it."""
+@pytest.mark.parametrize("mode", [[], ["--processes"]], ids=["threads", "processes"])
+def test_the_table_comes_before_any_log_line(tmp_path, mode):
+    """In both modes the table is printed first; the JSON logs of the start follow it."""
     process = subprocess.Popen(
-        CLI + ["--ports", "auto", "--data-dir", str(tmp_path / "data")],
+        CLI + ["--ports", "auto", "--data-dir", str(tmp_path / "data"), *mode],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,  # one stream: the order a terminal would show
         text=True,
@@ -88,7 +89,7 @@ def test_the_table_comes_before_any_log_line(tmp_path):
     )
     try:
         reader = LineReader(process.stdout)
-        assert reader.wait_for(re.compile(r"Ctrl-C para detener"), seconds=30), reader.seen
+        assert reader.wait_for(re.compile(r"Ctrl-C para detener"), seconds=60), reader.seen
         assert reader.wait_for(re.compile(r'"event": "service\.started"'), seconds=30)
         header = next(i for i, line in enumerate(reader.seen) if line.startswith("Servicio"))
         before_table = reader.seen[:header]
