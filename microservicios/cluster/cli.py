@@ -11,6 +11,7 @@ from microservicios.cluster.cluster import MAX_PORT, Cluster, resolve_ports
 from microservicios.cluster.processes import ProcessCluster
 from microservicios.cluster.runner import ClusterError, PortUnavailableError
 from microservicios.common.cli import spanish_parser
+from microservicios.common.logs import ReadableSink
 from microservicios.common.registry import SERVICES, ServiceEntry, ServiceRegistry
 
 DESCRIPTION = """\
@@ -150,7 +151,7 @@ def serve(cluster: Cluster | ProcessCluster, stop: StopRequest, echo_logs: bool)
     print("Cluster en marcha" + (" (un proceso por servicio)" if processes else "") + ":\n")
     print_table(cluster.urls(), Path(cluster.data_dir), cluster.pids() if processes else None)
     if echo_logs and isinstance(cluster, Cluster):
-        cluster.logbook.start_echo()
+        cluster.logbook.start_echo(ReadableSink())
     if processes:
         cluster.release_output()
     while stop.signal is None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from microservicios.common.logs import LogRecord, StreamSink
+from microservicios.common.logs import LogRecord, LogSink, StreamSink
 
 DEFAULT_CAPACITY = 20_000
 TRANSITIONS_CAPACITY = 5_000
@@ -30,12 +30,13 @@ class LogBook:
             if self._echo is not None:  # under the lock: never ahead of start_echo's replay
                 self._echo(record)
 
-    def start_echo(self) -> None:
-        """Echo from now on, after the records kept so far: a CLI calls it once its table
-        is printed, so the table is the first thing a student sees."""
+    def start_echo(self, sink: LogSink | None = None) -> None:
+        """Echo from now on (to `sink`, JSON lines by default), after the records kept so
+        far: a CLI calls it once its table is printed, so the table is the first thing a
+        student sees."""
         with self._lock:
             if self._echo is None:
-                self._echo = StreamSink()
+                self._echo = sink or StreamSink()
                 for record in self._records:
                     self._echo(record)
 

@@ -84,3 +84,45 @@ class EventLogger:
 
     def error(self, event: str, **fields: Any) -> None:
         self.log("ERROR", event, **fields)
+
+
+# Fields a person reading a terminal does not need on every line (they stay in the JSON).
+_NOT_SHOWN = frozenset(
+    {"ts", "level", "service", "event", "request_id", "trace_id", "span_id", "parent_span_id",
+     "started_at", "at_epoch"}
+)  # fmt: skip
+
+
+def readable_line(record: LogRecord) -> str:
+    """One record as a terminal line: time, level, service, event, then the rest as k=v."""
+    time_of_day = str(record.get("ts", ""))[11:23]
+    details = " ".join(f"{key}={value}" for key, value in record.items() if key not in _NOT_SHOWN)
+    line = f"{time_of_day} {record.get('level', ''):<7} {record.get('service', ''):<8} "
+    return _one_line(f"{line}{record.get('event', '')} {details}".rstrip())
+
+
+def _one_line(text: str) -> str:
+    """Whatever a value holds, one record stays one line."""
+    return text.translate(_LINE_BREAKS)
+
+
+_LINE_BREAKS = MappingProxyType(
+    {
+        ord(c): c.encode("unicode_escape").decode()
+        for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+    }
+)
+
+
+class ReadableSink:
+    """Writes each record as a `readable_line` to a text stream (stderr by default)."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def __call__(self, record: LogRecord) -> None:
+        with self._lock:
+            stream = self._stream or sys.stderr
+            stream.write(readable_line(record) + "\n")
+            stream.flush()

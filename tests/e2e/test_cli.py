@@ -78,7 +78,8 @@ def test_foreground_run_serves_and_stops_on_ctrl_c(tmp_path):
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX-only here")
 @pytest.mark.parametrize("mode", [[], ["--processes"]], ids=["threads", "processes"])
 def test_the_table_comes_before_any_log_line(tmp_path, mode):
-    """In both modes the table is printed first; the JSON logs of the start follow it."""
+    """In both modes the table is printed first; the start's logs follow it, one readable
+    line per record (time, level, service, event, details), not JSON."""
     process = subprocess.Popen(
         CLI + ["--ports", "auto", "--data-dir", str(tmp_path / "data"), *mode],
         stdout=subprocess.PIPE,
@@ -90,7 +91,8 @@ def test_the_table_comes_before_any_log_line(tmp_path, mode):
     try:
         reader = LineReader(process.stdout)
         assert reader.wait_for(re.compile(r"Ctrl-C para detener"), seconds=60), reader.seen
-        assert reader.wait_for(re.compile(r'"event": "service\.started"'), seconds=30)
+        started = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} INFO +users +service\.started")
+        assert reader.wait_for(started, seconds=30), reader.seen  # a readable line, no JSON
         header = next(i for i, line in enumerate(reader.seen) if line.startswith("Servicio"))
         before_table = reader.seen[:header]
         process.send_signal(signal.SIGINT)
@@ -99,7 +101,8 @@ def test_the_table_comes_before_any_log_line(tmp_path, mode):
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert not [line for line in before_table if line.lstrip().startswith("{")], before_table
+    log_line = re.compile(r"^\s*\{|^\d\d:\d\d:\d\d\.\d{3} ")
+    assert not [line for line in before_table if log_line.match(line)], before_table
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX-only here")

@@ -5,7 +5,7 @@ import json
 import re
 from datetime import datetime
 
-from microservicios.common.logs import EventLogger, StreamSink, request_id_var
+from microservicios.common.logs import EventLogger, StreamSink, readable_line, request_id_var
 from microservicios.common.middleware import incoming_request_id, new_request_id
 
 ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\+00:00|Z)$")
@@ -109,3 +109,17 @@ def test_incoming_request_id_accepts_a_sane_value_and_refuses_others():
     assert incoming_request_id(scope(b"")) is None
     assert incoming_request_id(scope(b"a\x01b")) is None
     assert incoming_request_id({"headers": []}) is None
+
+
+def test_readable_line_is_one_short_line_per_record():
+    """The terminal format: time, level, service, event, then details; ids left out; any
+    line break in a value escaped, so one record is one line."""
+    record = {
+        "ts": "2026-11-28T16:40:01.123+00:00", "level": "INFO", "service": "users",
+        "event": "http.request", "request_id": "r" * 32, "trace_id": "t" * 32,
+        "method": "GET", "path": "/users/a\u2028b\nc", "status": 200, "duration_ms": 1.5,
+    }  # fmt: skip
+    line = readable_line(record)
+    assert line.startswith("16:40:01.123 INFO    users    http.request method=GET")
+    assert "status=200 duration_ms=1.5" in line and "r" * 32 not in line
+    assert len(line.splitlines()) == 1
