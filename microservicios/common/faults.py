@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from microservicios.common.auth import ServiceAuth
 from microservicios.common.context import context_of
@@ -82,9 +82,9 @@ class FaultMiddleware:
         injector = context_of(scope["app"]).faults
         faults = injector.current
         if faults.active:
-            # Take the whole request in first, as a slow server would: a client that gives
-            # up during the delay does not stop the work from being done afterwards.
-            receive = await buffered(receive)
+            # RequestGuard, in front, has already taken the whole request in, as a slow
+            # server would: a client that gives up during the delay does not stop the work
+            # from being done afterwards.
             if faults.latency:
                 await asyncio.sleep(faults.latency)
             if faults.hang:
@@ -95,23 +95,6 @@ class FaultMiddleware:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-async def buffered(receive: Receive) -> Receive:
-    """Read the request body now; return a `receive` that replays it to the app."""
-    messages = []
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            break
-
-    async def replay() -> Message:
-        if messages:
-            return messages.pop(0)
-        return await receive()
-
-    return replay
 
 
 async def get_injector(request: Request) -> FaultInjector:

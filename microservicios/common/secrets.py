@@ -14,9 +14,10 @@ import os
 import secrets
 import sys
 
-from microservicios.common.settings import Settings
+from microservicios.common.settings import DEFAULT_SECRET, Settings
 
-PLACEHOLDER_SECRETS = frozenset({"dev-secret", "cambiame-por-un-secreto-largo"})
+# The default, and the placeholder of .env.example: everyone who has the project knows both.
+PLACEHOLDER_SECRETS = frozenset({DEFAULT_SECRET, "cambiame-por-un-secreto-largo"})
 
 
 class UnsafeSecretError(RuntimeError):
