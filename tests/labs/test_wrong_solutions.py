@@ -29,6 +29,7 @@ CASES = {
     ),
     "lab04_key_not_stored": ("el mismo pago", "tenés que devolver el MISMO pago"),
     "lab04_key_ignores_body": ("otros datos: 422", "¿comparás la huella"),
+    "lab04_race_unhandled": ("duplicados simultáneos", "Atrapá el IntegrityError"),
     "lab05_release_hides_error": ("el error original", "tapó el StoreError original"),
     "lab05_swallows_error": ("si guardar falla", "no lanzó nada"),
     "lab05_no_release_after_timeout": ("si reservar no contestó", "quizás se hizo"),

@@ -184,5 +184,5 @@ HINTS = (
     "liberá (release es idempotente) y volvé a lanzar el error con `raise`.",
     "Para que el error original gane: llamá a release() dentro de su propio try/except "
     "UnavailableError que no haga nada, y después `raise`. La versión del proyecto: "
-    "microservicios/orders/service.py y orders/compensation.py.",
+    "microservicios/orders/saga.py y orders/compensation.py.",
 )
