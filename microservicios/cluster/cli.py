@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="no mostrar los logs JSON de los servicios"
     )
     parser.add_argument(
+        "--no-panel", action="store_true", help="no levantar el panel en vivo"
+    )
+    parser.add_argument(
         "--service",
         type=parse_service,
         action="append",
@@ -96,14 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_table(urls: dict[str, str], data_dir: Path, pids: dict[str, int] | None = None) -> None:
-    """One row per service (with --processes, also its process id), then where the data is:
-    a relative --data-dir depends on the folder the cluster was started from."""
+def print_table(
+    urls: dict[str, str],
+    data_dir: Path,
+    pids: dict[str, int] | None = None,
+    panel_url: str | None = None,
+) -> None:
+    """One row per service (with --processes, also its process id), the panel's address,
+    then where the data is: a relative --data-dir depends on the folder the cluster was
+    started from."""
     pid_header = f"{'PID':<8} " if pids else ""
     print(f"{'Servicio':<10} {'URL':<26} {pid_header}Documentación")
     for name, url in urls.items():
         pid = f"{pids[name]:<8} " if pids else ""
         print(f"{name:<10} {url:<26} {pid}{url}/docs")
+    if panel_url is not None:
+        print(f"\nPanel en vivo: {panel_url}")
     print(f"\nDatos en: {data_dir.resolve()}")
     print("Ctrl-C para detener.", flush=True)
 
@@ -130,13 +141,19 @@ def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluste
     if args.processes:
         ports = resolve_ports(args.ports, registry)
         return ProcessCluster(
-            ports, args.data_dir, quiet=args.quiet, registry=registry, hold_output=True
+            ports,
+            args.data_dir,
+            quiet=args.quiet,
+            registry=registry,
+            hold_output=True,
+            panel=not args.no_panel,
         )
     return Cluster(
         ports=args.ports,
         data_dir=args.data_dir,
         echo_logs=False,  # serve() starts the echo once the table is printed
         factories={entry.name: entry.factory for entry in args.service},
+        panel=not args.no_panel,
     )
 
 
@@ -149,7 +166,10 @@ def serve(cluster: Cluster | ProcessCluster, stop: StopRequest, echo_logs: bool)
         return False
     processes = isinstance(cluster, ProcessCluster)
     print("Cluster en marcha" + (" (un proceso por servicio)" if processes else "") + ":\n")
-    print_table(cluster.urls(), Path(cluster.data_dir), cluster.pids() if processes else None)
+    panel_url = cluster.panel_url() if cluster.has_panel else None
+    print_table(
+        cluster.urls(), Path(cluster.data_dir), cluster.pids() if processes else None, panel_url
+    )
     if echo_logs and isinstance(cluster, Cluster):
         cluster.logbook.start_echo(ReadableSink())
     if processes:

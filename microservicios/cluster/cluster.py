@@ -23,6 +23,7 @@ from microservicios.common.registry import SERVICES, AppFactory, ServiceRegistry
 from microservicios.common.resilience import BreakerFactory
 from microservicios.common.secrets import random_secret
 from microservicios.common.settings import Settings
+from microservicios.panel import Panel
 
 Ports = None | str | dict[str, int]
 MAX_PORT = 65535
@@ -100,6 +101,7 @@ class Cluster:
         factories: dict[str, str | AppFactory] | None = None,
         breaker_factory: BreakerFactory | None = None,
         app_options: dict[str, dict[str, Any]] | None = None,
+        panel: bool = True,
     ) -> None:
         self.host = host
         self._base_settings = settings if isinstance(settings, Settings) else None
@@ -122,6 +124,8 @@ class Cluster:
         self._runners: dict[str, ServiceRunner] = {}
         # kill/revive/inject/heal, with wall-clock times, to mark them on timelines.
         self.marks: list[dict[str, Any]] = []
+        # The live panel (see panel_url()); it learns what happens from the log records.
+        self._panel = Panel(self, host=host) if panel else None
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -147,6 +151,8 @@ class Cluster:
                 self._runners[name].wait_started(deadline)
             for name in self.names:
                 self._wait_healthy(name, deadline)
+            if self._panel is not None:
+                self._panel.start()
         except BaseException:
             self.stop()
             raise
@@ -154,6 +160,8 @@ class Cluster:
 
     def stop(self) -> None:
         """Stop every service (gracefully, all at once) and free their ports."""
+        if self._panel is not None:
+            self._panel.stop()
         for runner in self._runners.values():
             runner.request_stop()
             runner.release_port()
@@ -229,6 +237,24 @@ class Cluster:
         """Which services are up right now."""
         return {name: self._runner(name).running for name in self.names}
 
+    @property
+    def has_panel(self) -> bool:
+        return self._panel is not None
+
+    def panel_url(self) -> str:
+        """The live panel's address, with its token: open it in a browser tab."""
+        if self._panel is None:
+            raise ClusterError("Este cluster se creó con panel=False.")
+        if not self._panel.running:
+            raise ClusterError("El cluster no está en marcha: llamá primero a start().")
+        return self._panel.url
+
+    def panel(self, height: int = 720) -> Any:
+        """The live panel inside the notebook (an IFrame in JupyterLab)."""
+        from IPython.display import IFrame
+
+        return IFrame(self.panel_url(), width="100%", height=height)
+
     def logs(
         self,
         service: str | None = None,
@@ -286,10 +312,14 @@ class Cluster:
             f"<td>{_status_badge(status[name])}</td></tr>"
             for name, url in self.urls().items()
         )
-        return (
+        table = (
             "<table><thead><tr><th>Servicio</th><th>URL</th><th>Documentación</th>"
             f"<th>Estado</th></tr></thead><tbody>{rows}</tbody></table>"
         )
+        if self._panel is None or not self._panel.running:
+            return table
+        url = self._panel.url
+        return f"{table}<p>Panel en vivo: <a href='{url}' target='_blank'>{url}</a></p>"
 
     # --- helpers -------------------------------------------------------------------
 
@@ -322,7 +352,8 @@ class Cluster:
 
     def _factory_for(self, name: str):  # noqa: ANN202
         def build():  # noqa: ANN202
-            options = {"log_sinks": [self.logbook], "host": self.host, **self._app_options[name]}
+            sinks = [self.logbook] if self._panel is None else [self.logbook, self._panel.activity]
+            options = {"log_sinks": sinks, "host": self.host, **self._app_options[name]}
             return self.registry[name].load_factory()(self.settings, **options)
 
         return build

@@ -1,35 +1,55 @@
-"""The children's log lines, held until the launcher has printed its table, and made readable.
+"""The children's log lines, read by the launcher: shown readable, after the table, and
+handed to the panel.
 
 With `--processes` each service writes its JSON log lines to stderr from the moment it
 starts, which would bury the table a student needs first. The launcher reads each child's
 stderr on a small thread and keeps the lines until `release()`; from then on they pass
-straight through, in the order they arrive, each JSON record as one readable line.
+straight through, in the order they arrive, each JSON record as one readable line. Every
+record also goes to `on_record` (the panel), shown or not.
 """
 
 import json
 import sys
 import threading
+from collections.abc import Callable
 from typing import IO, Any
 
-from microservicios.common.logs import readable_line
+from microservicios.common.logs import LogRecord, readable_line
+
+SHOWN_WHEN_QUIET = ("ERROR",)
+
+
+def parse_record(line: str) -> LogRecord | None:
+    """A child's JSON log line as a record; None for any other line (an error message)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or "event" not in record:
+        return None
+    return record
 
 
 def as_readable(line: str) -> str:
     """A child's JSON log line as a terminal line; any other line (an error) as it is."""
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return line
-    if not isinstance(record, dict) or "event" not in record:
-        return line
-    return readable_line(record) + "\n"
+    record = parse_record(line)
+    return line if record is None else readable_line(record) + "\n"
 
 
 class HeldOutput:
-    def __init__(self, target: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        target: IO[str] | None = None,
+        *,
+        hold: bool = True,
+        quiet: bool = False,
+        on_record: Callable[[LogRecord], None] | None = None,
+    ) -> None:
         self._target = target
         self._held: list[str] = []
-        self._released = False
+        self._released = not hold
+        self._quiet = quiet  # show only errors (and lines that are not records)
+        self._on_record = on_record
         self._lock = threading.Lock()
 
     def follow(self, stream: IO[bytes]) -> None:
@@ -45,7 +65,13 @@ class HeldOutput:
 
     def _pump(self, stream: IO[bytes]) -> None:
         for raw in iter(stream.readline, b""):
-            line = as_readable(raw.decode("utf-8", errors="replace"))
+            text = raw.decode("utf-8", errors="replace")
+            record = parse_record(text)
+            if record is not None and self._on_record is not None:
+                self._on_record(record)
+            if record is not None and self._quiet and record.get("level") not in SHOWN_WHEN_QUIET:
+                continue
+            line = text if record is None else readable_line(record) + "\n"
             with self._lock:
                 if self._released:
                     self._write([line])

@@ -9,20 +9,28 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from microservicios.cluster.held_output import HeldOutput
+from microservicios.cluster.remote_faults import send_faults
 from microservicios.cluster.runner import (
     START_TIMEOUT_S,
     ClusterError,
     bind_socket,
     wait_until_healthy,
 )
+from microservicios.common.errors import spanish_validation_errors
+from microservicios.common.faults import Faults
 from microservicios.common.registry import SERVICES, ServiceRegistry
 from microservicios.common.secrets import random_secret
 from microservicios.common.settings import Settings
+from microservicios.panel import Panel
 
 HEALTH_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
@@ -60,6 +68,7 @@ class Child:
     started_at: float
     delay: float = FIRST_DELAY_S
     restart_at: float | None = None  # set while it is dead and waiting to be restarted
+    held_down: bool = False  # killed on purpose (kill()): not restarted until revive()
 
 
 class ProcessCluster:
@@ -73,16 +82,30 @@ class ProcessCluster:
         quiet: bool = False,
         registry: ServiceRegistry = SERVICES,
         hold_output: bool = False,
+        panel: bool = False,
     ) -> None:
         self.host = host
         self.quiet = quiet
-        # The CLI holds the children's logs until its table is out (release_output()).
-        self._held = HeldOutput() if hold_output else None
+        self._panel = Panel(self, host=host) if panel else None
+        # The CLI holds the children's logs until its table is out (release_output()); the
+        # panel reads them as records.
+        self._held = None
+        if hold_output or panel:
+            self._held = HeldOutput(
+                hold=hold_output,
+                quiet=quiet,
+                on_record=self._panel.activity if self._panel else None,
+            )
         self.data_dir = data_dir
         self.registry = registry
+        self.names = registry.names
         self.factories = self._import_paths(registry)
         self.ports = self._resolve(ports)
         self._children: dict[str, Child] = {}
+        # supervise() runs on the launcher's thread; kill() and revive() on the panel's.
+        self._lock = threading.RLock()
+        # kill/revive/inject/heal, with wall-clock times (as Cluster.marks).
+        self.marks: list[dict[str, Any]] = []
         # Nobody chose a secret: one of this run's own, shared by the children (restarts too).
         self._secret = None if Settings().secret_configured else random_secret()
 
@@ -114,7 +137,7 @@ class ProcessCluster:
         env["DATA_DIR"] = str(self.data_dir)
         if self._secret is not None:
             env["SERVICE_SECRET"] = self._secret
-        if self.quiet:
+        if self.quiet and self._panel is None:  # the panel needs the records
             env["LOG_LEVEL"] = "ERROR"
         # Every service learns where every other one listens, by name (see Settings).
         for name in self.ports:
@@ -129,6 +152,8 @@ class ProcessCluster:
                 self._children[name] = Child(self._spawn(name), started_at=time.monotonic())
             for name in self.registry.names:
                 self._wait_healthy(name, deadline)
+            if self._panel is not None:
+                self._panel.start()
         except BaseException:
             self.stop()
             self.release_output()  # a child's error message explains the failed start
@@ -170,13 +195,79 @@ class ProcessCluster:
         look (returned, to be reported) and restart those whose wait is over."""
         now = time.monotonic()
         exits = []
-        for name, child in self._children.items():
-            if child.restart_at is None and child.process.poll() is not None:
-                exits.append(self._schedule_restart(name, child, now))
-            elif child.restart_at is not None and now >= child.restart_at:
-                child.process = self._spawn(name)
-                child.started_at, child.restart_at = now, None
+        with self._lock:
+            for name, child in self._children.items():
+                if child.held_down:
+                    continue
+                if child.restart_at is None and child.process.poll() is not None:
+                    exits.append(self._schedule_restart(name, child, now))
+                elif child.restart_at is not None and now >= child.restart_at:
+                    child.process = self._spawn(name)
+                    child.started_at, child.restart_at = now, None
         return exits
+
+    # --- what the panel does (as Cluster's methods of the same names) ------------------
+
+    def kill(self, name: str) -> None:
+        """Kill a service's process at once (no goodbye), and keep it down until revive()."""
+        with self._lock:
+            child = self._child(name)
+            if child.held_down:
+                raise ClusterError(f"El servicio '{name}' ya está apagado.")
+            child.held_down, child.restart_at = True, None
+            child.process.kill()
+            child.process.wait()
+            child.process.stdin.close()
+        self._mark(name, "kill")
+
+    def revive(self, name: str) -> None:
+        """Start a killed service's process again; returns once it answers /health."""
+        with self._lock:
+            child = self._child(name)
+            if not child.held_down:
+                raise ClusterError(f"El servicio '{name}' ya está en marcha.")
+            child.process = self._spawn(name)
+            child.started_at, child.held_down = time.monotonic(), False
+        self._wait_healthy(name, time.monotonic() + HEALTH_TIMEOUT_S)
+        self._mark(name, "revive")
+
+    def inject(self, name: str, **faults: Any) -> Faults:
+        """Make one service slow, flaky or hang, through its token-protected fault route."""
+        try:
+            chosen = Faults(**faults)
+        except ValidationError as exc:
+            details = "; ".join(e["mensaje"] for e in spanish_validation_errors(exc.errors()))
+            raise ClusterError(f"Fallas no válidas: {details}.") from None
+        self._child(name)  # a known service
+        send_faults(name, self.url(name), self._service_secret(), chosen)
+        self._mark(name, "inject", **chosen.model_dump())
+        return chosen
+
+    def heal(self, name: str) -> None:
+        """Remove the faults injected into one service."""
+        self._child(name)
+        send_faults(name, self.url(name), self._service_secret(), None)
+        self._mark(name, "heal")
+
+    @property
+    def has_panel(self) -> bool:
+        return self._panel is not None
+
+    def panel_url(self) -> str:
+        if self._panel is None or not self._panel.running:
+            raise ClusterError("Este cluster no tiene el panel en marcha.")
+        return self._panel.url
+
+    def _child(self, name: str) -> Child:
+        if name not in self._children:
+            raise ClusterError(f"Servicio desconocido: '{name}'. Válidos: {list(self.names)}.")
+        return self._children[name]
+
+    def _service_secret(self) -> str:
+        return self._secret or Settings().service_secret.get_secret_value()
+
+    def _mark(self, name: str, action: str, **details: Any) -> None:
+        self.marks.append({"at": time.time(), "service": name, "action": action, **details})
 
     @staticmethod
     def _schedule_restart(name: str, child: Child, now: float) -> ChildExit:
@@ -192,7 +283,11 @@ class ProcessCluster:
 
     def status(self) -> dict[str, bool]:
         """Which services have their process running (it may still be starting)."""
-        return {name: child.process.poll() is None for name, child in self._children.items()}
+        with self._lock:
+            return {
+                name: not child.held_down and child.process.poll() is None
+                for name, child in self._children.items()
+            }
 
     def pids(self) -> dict[str, int]:
         """Each service's process id (of its latest process, if it is waiting for a restart)."""
@@ -201,8 +296,11 @@ class ProcessCluster:
     def stop(self) -> None:
         """Stop every child: terminate (a graceful SIGTERM on Linux and macOS), then kill
         those still running after STOP_TIMEOUT_S."""
-        processes = [child.process for child in self._children.values()]
-        self._children.clear()  # first, so that nothing restarts them
+        if self._panel is not None:
+            self._panel.stop()
+        with self._lock:
+            processes = [child.process for child in self._children.values()]
+            self._children.clear()  # first, so that nothing restarts them
         for process in processes:
             if process.poll() is None:
                 process.terminate()

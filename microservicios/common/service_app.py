@@ -243,4 +243,4 @@ def _log_started(context: AppContext) -> None:
             hint="SERVICE_SECRET tiene un valor conocido por todos: sirve sólo en 127.0.0.1; "
             "poné uno largo y al azar fuera de clase.",
         )
-    context.logger.info("service.started")
+    context.logger.info("service.started", breakers=sorted(context.breakers))

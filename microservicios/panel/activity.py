@@ -1,0 +1,235 @@
+"""What the panel knows about a running cluster, learned from its log records as they arrive.
+
+`Activity` is a log sink: every service hands it each record (in threads mode directly, with
+`--processes` through the launcher, which reads the children's JSON lines). Each record
+updates small bounded summaries — per-second request counts, breaker states, faults in
+force, recent traces — so that a snapshot costs the same whatever the traffic was.
+"""
+
+import threading
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from microservicios.common.logs import LogRecord
+
+WINDOW_S = 300  # how far back the breaker strips look
+CHART_POINTS = 60  # seconds in the metric charts
+RATE_WINDOW_S = 10  # requests/s, error % and p99 in the services table
+LOG_TAIL = 1_000  # records kept for a browser that connects late or falls behind
+RECENT_TRACES = 30
+KEPT_TRACES = 300  # traces whose spans stay available for a waterfall
+SPANS_PER_TRACE = 200
+DURATIONS_PER_SECOND = 2_000  # a sample large enough for a p99
+NOT_TRACED_PATHS = ("/health", "/metrics")
+
+
+@dataclass
+class Second:
+    """The requests one service answered during one wall-clock second."""
+
+    at: int
+    count: int = 0
+    errors: int = 0
+    durations_ms: list[float] = field(default_factory=list)
+    _p99_ms: float | None = None
+
+    def p99_ms(self, finished: bool) -> float | None:
+        """Its p99, computed once when the second is over (charts ask for it every tick)."""
+        if not finished:
+            return p99(self.durations_ms)
+        if self._p99_ms is None:
+            self._p99_ms = p99(self.durations_ms)
+        return self._p99_ms
+
+
+@dataclass
+class BreakerLine:
+    """One caller → target breaker: its state now and its recent transitions."""
+
+    caller: str
+    target: str
+    state: str = "closed"
+    transitions: deque = field(default_factory=lambda: deque(maxlen=200))
+
+
+def p99(durations: list[float]) -> float | None:
+    if not durations:
+        return None
+    ordered = sorted(durations)
+    return round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1)
+
+
+class Activity:
+    """A log sink that keeps what the panel shows; thread-safe, bounded in memory."""
+
+    def __init__(self, clock=time.time) -> None:  # noqa: ANN001
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seconds: dict[str, deque[Second]] = {}
+        self._breakers: dict[tuple[str, str], BreakerLine] = {}
+        self._faults: dict[str, dict[str, Any] | None] = {}
+        self._tail: deque[tuple[int, LogRecord]] = deque(maxlen=LOG_TAIL)
+        self._sequence = 0
+        self._roots: deque[dict[str, Any]] = deque(maxlen=RECENT_TRACES)
+        self._spans: OrderedDict[str, list[LogRecord]] = OrderedDict()
+        self._trace_of_request: OrderedDict[str, str] = OrderedDict()
+
+    # --- intake ----------------------------------------------------------------------
+
+    def __call__(self, record: LogRecord) -> None:
+        with self._lock:
+            self._sequence += 1
+            self._tail.append((self._sequence, record))
+            event = record.get("event")
+            if event in ("http.request", "http.call"):
+                self._keep_span(record)  # first: a root request lists its trace's services
+            if event == "http.request":
+                self._count_request(record)
+            if str(event).startswith("breaker."):
+                self._note_transition(record)
+            elif event == "service.started":
+                self._note_start(record)
+            elif event == "faults.injected":
+                self._faults[record["service"]] = {
+                    key: record.get(key) for key in ("latency", "error_rate", "status", "hang")
+                }
+            elif event == "faults.healed":
+                self._faults[record["service"]] = None
+
+    def _count_request(self, record: LogRecord) -> None:
+        now = int(self._clock())
+        seconds = self._seconds.setdefault(record["service"], deque(maxlen=CHART_POINTS + 1))
+        if not seconds or seconds[-1].at != now:
+            seconds.append(Second(now))
+        second = seconds[-1]
+        second.count += 1
+        status = record.get("status")
+        if isinstance(status, int) and status >= 500:
+            second.errors += 1
+        if len(second.durations_ms) < DURATIONS_PER_SECOND:
+            second.durations_ms.append(float(record.get("duration_ms") or 0.0))
+        if record.get("parent_span_id") is None and record.get("path") not in NOT_TRACED_PATHS:
+            self._roots.appendleft(self._root_summary(record))
+
+    def _root_summary(self, record: LogRecord) -> dict[str, Any]:
+        trace_id = record.get("trace_id")
+        spans = sorted(self._spans.get(trace_id, []), key=lambda span: span.get("started_at", 0))
+        services = list(dict.fromkeys(span["service"] for span in spans))
+        return {
+            "trace_id": trace_id,
+            "request_id": record.get("request_id"),
+            "method": record.get("method"),
+            "path": record.get("path"),
+            "status": record.get("status"),
+            "duration_ms": record.get("duration_ms"),
+            "services": services or [record["service"]],
+            "at": record.get("started_at"),
+        }
+
+    def _keep_span(self, record: LogRecord) -> None:
+        trace_id = record.get("trace_id")
+        if not trace_id:
+            return
+        spans = self._spans.setdefault(trace_id, [])
+        self._spans.move_to_end(trace_id)
+        if len(spans) < SPANS_PER_TRACE:
+            spans.append(record)
+        while len(self._spans) > KEPT_TRACES:
+            self._spans.popitem(last=False)
+        request_id = record.get("request_id")
+        if request_id:
+            self._trace_of_request[request_id] = trace_id
+            while len(self._trace_of_request) > KEPT_TRACES * 4:
+                self._trace_of_request.popitem(last=False)
+
+    def _note_start(self, record: LogRecord) -> None:
+        service = record["service"]
+        self._faults[service] = None  # a process or app that starts has no faults
+        for target in record.get("breakers") or ():
+            self._breakers.setdefault((service, target), BreakerLine(service, target))
+
+    def _note_transition(self, record: LogRecord) -> None:
+        key = (record["caller"], record["target"])
+        line = self._breakers.setdefault(key, BreakerLine(*key))
+        line.state = record["to_state"]
+        line.transitions.append(
+            {"at": record.get("at_epoch"), "from": record["from_state"], "to": record["to_state"]}
+        )
+
+    # --- reading ---------------------------------------------------------------------
+
+    def logs_after(self, sequence: int) -> tuple[int, list[LogRecord]]:
+        """Records newer than `sequence` (0: the whole tail), and the newest sequence."""
+        with self._lock:
+            newer = [record for number, record in self._tail if number > sequence]
+            return self._sequence, newer
+
+    def spans(self, trace_or_request_id: str) -> list[LogRecord]:
+        """The span records of one trace, given its trace id or one of its request ids."""
+        with self._lock:
+            trace_id = self._trace_of_request.get(trace_or_request_id, trace_or_request_id)
+            return list(self._spans.get(trace_id, []))
+
+    def service_rows(self, names: list[str]) -> list[dict[str, Any]]:
+        """Requests/s, error % and p99 over the last RATE_WINDOW_S seconds, and faults."""
+        since = int(self._clock()) - RATE_WINDOW_S
+        with self._lock:
+            rows = []
+            for name in names:
+                recent = [s for s in self._seconds.get(name, ()) if s.at > since]
+                count = sum(s.count for s in recent)
+                errors = sum(s.errors for s in recent)
+                durations = [d for s in recent for d in s.durations_ms]
+                rows.append(
+                    {
+                        "name": name,
+                        "rps": round(count / RATE_WINDOW_S, 1),
+                        "error_pct": round(100 * errors / count, 1) if count else 0.0,
+                        "p99_ms": p99(durations),
+                        "faults": self._faults.get(name),
+                    }
+                )
+            return rows
+
+    def breakers(self) -> list[dict[str, Any]]:
+        """Each breaker's state, the state at the start of the window and the transitions
+        within it, oldest first."""
+        since = self._clock() - WINDOW_S
+        with self._lock:
+            lines = []
+            for (caller, target), line in sorted(self._breakers.items()):
+                history = [t for t in line.transitions if (t["at"] or 0) >= since]
+                since_state = history[0]["from"] if history else line.state
+                lines.append(
+                    {
+                        "caller": caller,
+                        "target": target,
+                        "state": line.state,
+                        "since_state": since_state,
+                        "history": [{"at": t["at"], "state": t["to"]} for t in history],
+                    }
+                )
+            return lines
+
+    def traces(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(root) for root in self._roots]
+
+    def metrics(self, names: list[str]) -> dict[str, Any]:
+        """Per service, requests/s and p99 for each of the last CHART_POINTS seconds."""
+        now = int(self._clock())
+        seconds_axis = range(now - CHART_POINTS + 1, now + 1)
+        with self._lock:
+            series = {}
+            for name in names:
+                by_second = {s.at: s for s in self._seconds.get(name, ())}
+                series[name] = {
+                    "rps": [by_second[t].count if t in by_second else 0 for t in seconds_axis],
+                    "p99_ms": [
+                        by_second[t].p99_ms(finished=t < now) if t in by_second else None
+                        for t in seconds_axis
+                    ],
+                }
+        return {"step_s": 1, "points": CHART_POINTS, "series": series}

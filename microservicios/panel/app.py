@@ -1,0 +1,198 @@
+"""The panel's web app: its page, a live stream of what happens, traces, and actions.
+
+Routes are thin: they check access, then ask the `Activity` (what was seen) or the
+`PanelSource` (the cluster: kill, revive, faults). Everything the browser loads comes from
+`static/` in this package: the panel works without internet.
+"""
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import AsyncIterator
+from html import escape
+from importlib.resources import files
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from microservicios.cluster.runner import ClusterError
+from microservicios.cluster.traces import build_trace
+from microservicios.common.errors import spanish_validation_errors
+from microservicios.common.faults import Faults
+from microservicios.panel.access import AccessDeniedError, PanelAccess
+from microservicios.panel.activity import WINDOW_S, Activity
+from microservicios.panel.source import PanelSource
+
+STATIC = files("microservicios.panel") / "static"
+SNAPSHOT_EVERY_S = 0.5
+LOGS_EVERY_S = 0.25
+MAX_LOGS_PER_MESSAGE = 500
+ACTIONS = ("kill", "revive", "heal", "faults")
+
+
+class PanelState:
+    """What the routes share: the cluster, what was seen of it, who may act, and a flag that
+    ends open streams when the panel stops (so stopping never waits for a browser)."""
+
+    def __init__(self, source: PanelSource, activity: Activity, access: PanelAccess) -> None:
+        self.source = source
+        self.activity = activity
+        self.access = access
+        self.stopping = threading.Event()
+
+    def snapshot(self) -> dict[str, Any]:
+        names = list(self.source.names)
+        status, urls = self.source.status(), self.source.urls()
+        services = [
+            {**row, "up": status.get(row["name"], False), "url": urls[row["name"]],
+             "docs_url": f"{urls[row['name']]}/docs"}
+            for row in self.activity.service_rows(names)
+        ]  # fmt: skip
+        now = time.time()
+        return {
+            "now": now,
+            "window_s": WINDOW_S,
+            "services": services,
+            "breakers": self.activity.breakers(),
+            "marks": [mark for mark in list(self.source.marks) if mark["at"] >= now - WINDOW_S],
+            "traces": self.activity.traces(),
+            "metrics": self.activity.metrics(names),
+        }
+
+
+def _state(request: Request) -> PanelState:
+    return request.app.state.panel
+
+
+def _denied(reason: AccessDeniedError) -> JSONResponse:
+    return JSONResponse({"detail": str(reason)}, status_code=403)
+
+
+async def page(request: Request) -> Response:
+    try:
+        _state(request).access.check_read(request)
+    except AccessDeniedError as reason:
+        text = escape(str(reason))
+        denied = f"<!doctype html><meta charset='utf-8'><title>Panel</title><p>{text}</p>"
+        return HTMLResponse(denied, status_code=403)
+    return HTMLResponse((STATIC / "index.html").read_text(encoding="utf-8"))
+
+
+async def snapshot(request: Request) -> Response:
+    state = _state(request)
+    try:
+        state.access.check_read(request)
+    except AccessDeniedError as reason:
+        return _denied(reason)
+    return JSONResponse(await run_in_threadpool(state.snapshot))
+
+
+async def stream(request: Request) -> Response:
+    state = _state(request)
+    try:
+        state.access.check_read(request)
+    except AccessDeniedError as reason:
+        return _denied(reason)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(_events(state), media_type="text/event-stream", headers=headers)
+
+
+async def _events(state: PanelState) -> AsyncIterator[str]:
+    """A snapshot every SNAPSHOT_EVERY_S and the new log records every LOGS_EVERY_S, until
+    the browser leaves (the server then cancels this generator) or the panel stops."""
+    sequence, next_snapshot = 0, 0.0
+    yield "retry: 1000\n\n"
+    while not state.stopping.is_set():
+        sequence, records = state.activity.logs_after(sequence)
+        if records:
+            yield _message("logs", records[-MAX_LOGS_PER_MESSAGE:])
+        if time.monotonic() >= next_snapshot:
+            yield _message("snapshot", await run_in_threadpool(state.snapshot))
+            next_snapshot = time.monotonic() + SNAPSHOT_EVERY_S
+        await asyncio.sleep(LOGS_EVERY_S)
+
+
+def _message(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
+
+async def trace(request: Request) -> Response:
+    state = _state(request)
+    try:
+        state.access.check_read(request)
+    except AccessDeniedError as reason:
+        return _denied(reason)
+    wanted = request.path_params["trace_id"]
+    found = build_trace(state.activity.spans(wanted), wanted)
+    if not found.spans:
+        return JSONResponse({"detail": f"No hay tramos de la traza '{wanted}'."}, 404)
+    return JSONResponse({"trace_id": found.trace_id, "rows": found.rows()})
+
+
+async def action(request: Request) -> Response:
+    state = _state(request)
+    try:
+        state.access.check_action(request)
+    except AccessDeniedError as reason:
+        return _denied(reason)
+    name, verb = request.path_params["name"], request.path_params["action"]
+    if verb not in ACTIONS:
+        return JSONResponse({"detail": f"Acción desconocida: '{verb}'."}, 404)
+    if name not in state.source.names:
+        known = ", ".join(state.source.names)
+        return JSONResponse({"detail": f"No existe el servicio '{name}' ({known})."}, 404)
+    try:
+        faults = await _faults_from(request) if verb == "faults" else None
+        message = await run_in_threadpool(_act, state.source, name, verb, faults)
+    except ValueError as bad_input:
+        return JSONResponse({"detail": str(bad_input)}, 422)
+    except ClusterError as refusal:
+        return JSONResponse({"detail": str(refusal)}, 409)
+    return JSONResponse({"message": message})
+
+
+async def _faults_from(request: Request) -> Faults:
+    try:
+        return Faults.model_validate(json.loads(await request.body() or b"{}"))
+    except json.JSONDecodeError:
+        raise ValueError("El cuerpo no es JSON válido.") from None
+    except ValidationError as exc:
+        details = "; ".join(e["mensaje"] for e in spanish_validation_errors(exc.errors()))
+        raise ValueError(f"Fallas no válidas: {details}.") from None
+
+
+def _act(source: PanelSource, name: str, verb: str, faults: Faults | None) -> str:
+    if verb == "kill":
+        source.kill(name)
+        return f"'{name}' apagado."
+    if verb == "revive":
+        source.revive(name)
+        return f"'{name}' revivido."
+    if verb == "heal":
+        source.heal(name)
+        return f"'{name}' curado: sin fallas."
+    assert faults is not None
+    source.inject(name, **faults.model_dump())
+    return f"Fallas inyectadas en '{name}'."
+
+
+def create_panel_app(state: PanelState) -> Starlette:
+    app = Starlette(
+        routes=[
+            Route("/", page),
+            Route("/api/snapshot", snapshot),
+            Route("/api/stream", stream),
+            Route("/api/traces/{trace_id}", trace),
+            Route("/api/services/{name}/{action}", action, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
+        ]
+    )
+    app.state.panel = state
+    return app
