@@ -85,9 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quiet", action="store_true", help="no mostrar los logs JSON de los servicios"
     )
-    parser.add_argument(
-        "--no-panel", action="store_true", help="no levantar el panel en vivo"
-    )
+    parser.add_argument("--no-panel", action="store_true", help="no levantar el panel en vivo")
     parser.add_argument(
         "--service",
         type=parse_service,
