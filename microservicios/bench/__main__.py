@@ -14,6 +14,7 @@ import uuid
 
 import httpx
 
+from microservicios.bench import panel_cost
 from microservicios.cluster import Cluster
 from microservicios.common.cli import spanish_parser
 
@@ -74,12 +75,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="duración de cada medición")
     parser.add_argument("--rounds", type=int, default=3, help="rondas alternadas directo/gateway")
     parser.add_argument("--connections", type=int, default=16, help="conexiones concurrentes")
+    parser.add_argument(
+        "--no-panel", action="store_true", help="no medir el costo del panel abierto"
+    )
     args = parser.parse_args(argv)
     load = {"seconds": args.seconds, "connections": args.connections}
 
     with (
         tempfile.TemporaryDirectory() as data_dir,
-        Cluster(ports="auto", data_dir=data_dir) as cluster,
+        Cluster(ports="auto", data_dir=data_dir, panel=False) as cluster,
     ):
         user_id, sku = seed(cluster)
         path = f"/users/{user_id}"
@@ -92,6 +96,9 @@ def main(argv: list[str] | None = None) -> None:
         order = {"user_id": user_id, "item_sku": sku, "qty": 1}
         orders = measure(cluster.url("gateway") + "/orders/", method="POST", body=order, **load)
         open_breaker = measure_with_items_down(cluster, order, load)
+    panel_figures = None
+    if not args.no_panel:
+        panel_figures = panel_cost.compare(measure, seed, load, args.rounds)
 
     print(
         f"Benchmark: {args.connections} conexiones, {args.seconds:g} s por medición, "
@@ -113,6 +120,8 @@ def main(argv: list[str] | None = None) -> None:
         "* con el circuito hacia items abierto: se espera 503 inmediato con Retry-After "
         f"(estados: {open_breaker['statuses']})"
     )
+    if panel_figures is not None:
+        print("\n" + "\n".join(panel_cost.report(*panel_figures)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,90 @@
+"""What an open panel costs the system it watches: the same loads on two clusters, one
+without a panel and one with its panel open and streaming (read by another process, as a
+browser tab would), in alternated rounds."""
+
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+from microservicios.bench.load import MAX_SECONDS
+from microservicios.cluster import Cluster
+
+WATCH_MARGIN_S = 3.0  # the load's warm-up and start-up, so the stream spans the measurement
+
+
+@dataclass
+class Figures:
+    ratios: list[float]
+    orders: list[float]
+
+    @staticmethod
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+
+def one_round(cluster: Cluster, measure, seed, load: dict) -> tuple[float, float]:  # noqa: ANN001
+    """(gateway/direct ratio, orders/s) on `cluster`."""
+    user_id, sku = seed
+    path = f"/users/{user_id}"
+    direct = measure(cluster.url("users") + path, **load)
+    via_gateway = measure(cluster.url("gateway") + path, **load)
+    order = {"user_id": user_id, "item_sku": sku, "qty": 1}
+    orders = measure(cluster.url("gateway") + "/orders/", method="POST", body=order, **load)
+    return via_gateway["rps"] / direct["rps"], orders["rps"]
+
+
+def watching(cluster: Cluster, seconds: float) -> subprocess.Popen:
+    """A separate process reading the panel's stream, as a browser tab would."""
+    command = [sys.executable, "-m", "microservicios.bench.watch", cluster.panel_url()]
+    command += ["--seconds", str(min(seconds, MAX_SECONDS))]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
+def compare(measure, seed, load: dict, rounds: int) -> tuple[Figures, Figures]:  # noqa: ANN001
+    """(without panel, with the panel open) figures, `rounds` alternated rounds each."""
+    without, with_panel = Figures([], []), Figures([], [])
+    with (
+        tempfile.TemporaryDirectory() as plain_dir,
+        tempfile.TemporaryDirectory() as panel_dir,
+        Cluster(ports="auto", data_dir=plain_dir, panel=False) as plain,
+        Cluster(ports="auto", data_dir=panel_dir) as watched,
+    ):
+        plain_seed, watched_seed = seed(plain), seed(watched)
+
+        def measure_plain() -> None:
+            ratio, orders = one_round(plain, measure, plain_seed, load)
+            without.ratios.append(ratio)
+            without.orders.append(orders)
+
+        def measure_watched() -> None:
+            viewer = watching(watched, 3 * (load["seconds"] + WATCH_MARGIN_S))
+            try:
+                ratio, orders = one_round(watched, measure, watched_seed, load)
+            finally:
+                viewer.terminate()
+                viewer.wait()
+            with_panel.ratios.append(ratio)
+            with_panel.orders.append(orders)
+
+        # A B, then B A: a machine that gets slower or faster over time weighs on both alike.
+        for number in range(rounds):
+            first, second = (measure_plain, measure_watched)[:: 1 if number % 2 == 0 else -1]
+            first()
+            second()
+    return without, with_panel
+
+
+def report(without: Figures, with_panel: Figures) -> list[str]:
+    def change(before: float, after: float) -> str:
+        return f"{100 * (after - before) / before:+.1f} %"
+
+    ratio_before, ratio_after = Figures.median(without.ratios), Figures.median(with_panel.ratios)
+    orders_before, orders_after = Figures.median(without.orders), Figures.median(with_panel.orders)
+    return [
+        f"Panel abierto y transmitiendo (mediana de {len(without.ratios)} rondas alternadas):",
+        f"  relación gateway/directo: {ratio_before:.2f} sin panel, {ratio_after:.2f} con el "
+        f"panel abierto ({change(ratio_before, ratio_after)})",
+        f"  POST /orders/ vía gateway: {orders_before:.0f} órdenes/s sin panel, "
+        f"{orders_after:.0f} con el panel abierto ({change(orders_before, orders_after)})",
+    ]
