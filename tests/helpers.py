@@ -5,6 +5,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import socket
 import sys
 import threading
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from microservicios import Cluster
 from microservicios.cluster.cluster import Ports
@@ -253,3 +255,43 @@ class LineReader:
         while not self.lines.empty():
             self.seen.append(self.lines.get())
         return "".join(self.seen)
+
+
+# --- a real browser ------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browser_or_skip():  # noqa: ANN202
+    """Playwright driving Debian's chromium; in CI a missing browser is a failure."""
+    missing = []
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing.append("el paquete playwright")
+        sync_playwright = None
+    if CHROMIUM is None:
+        missing.append("chromium (apt-get install chromium)")
+    if missing:
+        reason = "Falta " + " y ".join(missing) + " para la prueba en un navegador real."
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return sync_playwright
+
+
+def block_outside_loopback(context) -> list[str]:  # noqa: ANN001
+    """Make a Playwright browser context behave as on a classroom network that blocks CDNs:
+    every request that is not to 127.0.0.1 is aborted, and its URL added to the list."""
+    outside: list[str] = []
+
+    def only_loopback(route) -> None:  # noqa: ANN001
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1:", "data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    return outside

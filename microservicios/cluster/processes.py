@@ -6,12 +6,10 @@ which also makes it exit when the launcher is gone. The launcher supervises its 
 """
 
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from microservicios.cluster.runner import (
     bind_socket,
     wait_until_healthy,
 )
+from microservicios.cluster.supervision import Child, ChildExit
 from microservicios.common.errors import spanish_validation_errors
 from microservicios.common.faults import Faults
 from microservicios.common.registry import SERVICES, ServiceRegistry
@@ -34,41 +33,6 @@ from microservicios.panel import Panel
 
 HEALTH_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
-FIRST_DELAY_S = 0.5  # the wait before restarting a child that died; it doubles each time...
-MAX_DELAY_S = 10.0  # ...up to this,
-STABLE_AFTER_S = 30.0  # and is back to FIRST_DELAY_S for a child that had run this long
-
-
-@dataclass(frozen=True)
-class ChildExit:
-    """A child that ended without being asked to, and the wait before it is started again."""
-
-    service: str
-    pid: int
-    returncode: int  # negative on Linux and macOS: killed by that signal
-    restart_in: float
-
-    def message(self) -> str:
-        """The line the launcher prints about it, in Spanish."""
-        try:
-            cause = f"señal {signal.Signals(-self.returncode).name}"
-        except ValueError:
-            cause = f"código {self.returncode}"
-        return (
-            f"El servicio '{self.service}' (pid {self.pid}) terminó inesperadamente ({cause}); "
-            f"lo reinicio en {self.restart_in:g} s."
-        )
-
-
-@dataclass
-class Child:
-    """A service's current process, and when to start it again if it died."""
-
-    process: subprocess.Popen
-    started_at: float
-    delay: float = FIRST_DELAY_S
-    restart_at: float | None = None  # set while it is dead and waiting to be restarted
-    held_down: bool = False  # killed on purpose (kill()): not restarted until revive()
 
 
 class ProcessCluster:
@@ -200,7 +164,7 @@ class ProcessCluster:
                 if child.held_down:
                     continue
                 if child.restart_at is None and child.process.poll() is not None:
-                    exits.append(self._schedule_restart(name, child, now))
+                    exits.append(child.schedule_restart(name, now))
                 elif child.restart_at is not None and now >= child.restart_at:
                     child.process = self._spawn(name)
                     child.started_at, child.restart_at = now, None
@@ -268,18 +232,6 @@ class ProcessCluster:
 
     def _mark(self, name: str, action: str, **details: Any) -> None:
         self.marks.append({"at": time.time(), "service": name, "action": action, **details})
-
-    @staticmethod
-    def _schedule_restart(name: str, child: Child, now: float) -> ChildExit:
-        """Back off: each quick death doubles the wait, so a child that cannot start (its
-        port taken, a bug in its code) costs a restart every few seconds, not a busy loop."""
-        if now - child.started_at >= STABLE_AFTER_S:
-            child.delay = FIRST_DELAY_S
-        child.restart_at = now + child.delay
-        child.process.stdin.close()  # our end of the dead child's pipe (see child.py)
-        died = ChildExit(name, child.process.pid, child.process.returncode, child.delay)
-        child.delay = min(child.delay * 2, MAX_DELAY_S)
-        return died
 
     def status(self) -> dict[str, bool]:
         """Which services have their process running (it may still be starting)."""

@@ -1,33 +1,11 @@
 """`/docs` in a real browser with the network blocked: served by the package, no CDN."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from microservicios import Cluster
-from tests.helpers import make_settings
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _browser_or_skip():  # noqa: ANN202
-    """Playwright driving Debian's chromium; in CI a missing browser is a failure."""
-    missing = []
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing.append("el paquete playwright")
-        sync_playwright = None
-    if CHROMIUM is None:
-        missing.append("chromium (apt-get install chromium)")
-    if missing:
-        reason = "Falta " + " y ".join(missing) + " para la prueba en un navegador real."
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return sync_playwright
+from tests.helpers import CHROMIUM, block_outside_loopback, browser_or_skip, make_settings
 
 
 @pytest.fixture(scope="module")
@@ -40,21 +18,11 @@ def cluster(tmp_path_factory) -> Cluster:
 
 @pytest.fixture(scope="module")
 def page():  # noqa: ANN201
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         context = browser.new_context()
-        outside: list[str] = []
-
-        def only_loopback(route) -> None:  # noqa: ANN001
-            url = route.request.url
-            if url.startswith(("http://127.0.0.1:", "data:", "blob:")):
-                route.continue_()
-            else:
-                outside.append(url)
-                route.abort()  # as on a classroom network that blocks CDNs
-
-        context.route("**/*", only_loopback)
+        outside = block_outside_loopback(context)
         page = context.new_page()
         page.outside = outside
         yield page

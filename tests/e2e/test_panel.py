@@ -14,7 +14,8 @@ import pytest
 
 from microservicios import Cluster
 from microservicios.cluster.cluster import resolve_ports
-from microservicios.cluster.processes import FIRST_DELAY_S, ProcessCluster
+from microservicios.cluster.processes import ProcessCluster
+from microservicios.cluster.supervision import FIRST_DELAY_S
 from tests.helpers import CLI, LineReader, make_cluster, subprocess_env
 
 PANEL_URL = re.compile(r"^Panel en vivo: (http://127\.0\.0\.1:\d+)/\?token=(\S+)$")

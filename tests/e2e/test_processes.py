@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from microservicios.cluster.cluster import resolve_ports
-from microservicios.cluster.processes import FIRST_DELAY_S, ChildExit, ProcessCluster
+from microservicios.cluster.processes import ProcessCluster
 from microservicios.cluster.runner import answers_health
+from microservicios.cluster.supervision import FIRST_DELAY_S, ChildExit
 from tests.helpers import CLI, LineReader, connection_refused, subprocess_env
 
 pytestmark = pytest.mark.skipif(

@@ -1,5 +1,6 @@
 """Only the holder of the panel's token, from the panel's own page, may read or act."""
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -143,3 +144,14 @@ def test_bad_faults_and_unknown_services_are_explained(panel: Panel, fake: FakeC
         unknown.status_code == 404 and "No existe el servicio 'pagos'" in unknown.json()["detail"]
     )
     assert fake.done == []
+
+
+def test_the_page_is_light_and_loads_nothing_from_elsewhere(panel: Panel):
+    """The page and everything it references come from the panel itself, under 64 KiB."""
+    page = httpx.get(panel.url).text
+    assets = re.findall(r'(?:src|href)="([^"#]+)"', page)
+    assert sorted(assets) == ["/static/panel.css", "/static/panel.js", "data:,"]
+    total = len(page.encode()) + sum(
+        len(httpx.get(panel.base_url + asset).content) for asset in assets if asset != "data:,"
+    )
+    assert total < 64 * 1024, total
