@@ -60,7 +60,10 @@ def test_requests_spaced_at_the_keepalive_timeout_never_fail(tmp_path):
     cluster = make_cluster(tmp_path, server_keepalive_timeout=1.0, **PATIENT)
     cluster.start()
     try:
-        with httpx.Client(base_url=cluster.url("gateway"), timeout=30) as http:
+        # The test's own client is not a hop under test: a new connection for each request,
+        # so that it never races the gateway's keep-alive itself.
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(base_url=cluster.url("gateway"), timeout=30, limits=fresh) as http:
             user = create_user(http)
             sku = http.post("/items/", json={"name": "Goma", "sku": "GOMA-1", "stock": 50}).json()
             statuses = []
