@@ -73,9 +73,25 @@ def test_kill_and_revive_with_the_buttons(cluster: Cluster, page):  # noqa: ANN0
     page.locator('#services tr[data-service="items"] button[data-action="kill"]').click()
     expect(row_state(page, "items")).to_have_text("caído", timeout=2_000)
     assert cluster.status()["items"] is False
-    page.locator('#services tr[data-service="items"] button[data-action="revive"]').click()
+    # With the keyboard, as from a projector's laptop: the button takes focus and Enter.
+    page.locator('#services tr[data-service="items"] button[data-action="revive"]').focus()
+    page.keyboard.press("Enter")
     expect(row_state(page, "items")).to_have_text("activo", timeout=10_000)
     assert httpx.get(cluster.url("items") + "/health").status_code == 200
+
+
+def test_inside_another_page_as_in_jupyterlab(cluster: Cluster, page):  # noqa: ANN001
+    """cluster.panel() puts the panel in an IFrame of JupyterLab's page (another origin):
+    it shows live there, and its buttons work."""
+    from playwright.sync_api import expect
+
+    page.set_content(f'<iframe src="{cluster.panel_url()}" width="1400" height="900"></iframe>')
+    frame = page.frame_locator("iframe")
+    state = frame.locator('#services tbody tr[data-service="users"] .state')
+    expect(state).to_have_text("activo", timeout=5_000)
+    frame.locator('#services tr[data-service="users"] button[data-action="kill"]').click()
+    expect(state).to_have_text("caído", timeout=2_000)
+    assert cluster.status()["users"] is False
 
 
 def test_the_breaker_opens_and_closes_live(cluster: Cluster, page):  # noqa: ANN001
