@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,16 @@ def connection_refused(port: int) -> bool:
             return False
     except ConnectionRefusedError:
         return True
+
+
+def eventually(condition: Callable[[], bool], seconds: float, poll: float = 0.05) -> bool:
+    """Poll `condition` until it holds or `seconds` pass: a bounded wait, not a timing claim."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(poll)
+    return True
 
 
 def port_is_free(port: int) -> bool:

@@ -9,7 +9,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from html import escape
 from importlib.resources import files
 from typing import Any
@@ -37,6 +37,7 @@ LOGS_EVERY_S = 0.25
 # most 400 a second, keep the tail live without making the watched system pay for it.
 MAX_LOGS_PER_MESSAGE = 100
 ACTIONS = ("kill", "revive", "heal", "faults")
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class PanelState:
@@ -77,31 +78,38 @@ def _denied(reason: AccessDeniedError) -> JSONResponse:
     return JSONResponse({"detail": str(reason)}, status_code=403)
 
 
+def _denied_page(reason: AccessDeniedError) -> HTMLResponse:
+    text = escape(str(reason))
+    denied = f"<!doctype html><meta charset='utf-8'><title>Panel</title><p>{text}</p>"
+    return HTMLResponse(denied, status_code=403)
+
+
+def guarded(route: Endpoint, *, action: bool = False, html: bool = False) -> Endpoint:
+    """`route`, run only for requests that may read the panel (or act, with `action`); a
+    refusal is JSON, or a page for the browser (`html`)."""
+    check = PanelAccess.check_action if action else PanelAccess.check_read
+
+    async def checked(request: Request) -> Response:
+        try:
+            check(_state(request).access, request)
+        except AccessDeniedError as reason:
+            return _denied_page(reason) if html else _denied(reason)
+        return await route(request)
+
+    return checked
+
+
 async def page(request: Request) -> Response:
-    try:
-        _state(request).access.check_read(request)
-    except AccessDeniedError as reason:
-        text = escape(str(reason))
-        denied = f"<!doctype html><meta charset='utf-8'><title>Panel</title><p>{text}</p>"
-        return HTMLResponse(denied, status_code=403)
     return HTMLResponse((STATIC / "index.html").read_text(encoding="utf-8"))
 
 
 async def snapshot(request: Request) -> Response:
     state = _state(request)
-    try:
-        state.access.check_read(request)
-    except AccessDeniedError as reason:
-        return _denied(reason)
     return JSONResponse(await run_in_threadpool(state.snapshot))
 
 
 async def stream(request: Request) -> Response:
     state = _state(request)
-    try:
-        state.access.check_read(request)
-    except AccessDeniedError as reason:
-        return _denied(reason)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(_events(state), media_type="text/event-stream", headers=headers)
 
@@ -127,10 +135,6 @@ def _message(event: str, data: Any) -> str:
 
 async def trace(request: Request) -> Response:
     state = _state(request)
-    try:
-        state.access.check_read(request)
-    except AccessDeniedError as reason:
-        return _denied(reason)
     wanted = request.path_params["trace_id"]
     found = build_trace(state.activity.spans(wanted), wanted)
     if not found.spans:
@@ -140,10 +144,6 @@ async def trace(request: Request) -> Response:
 
 async def action(request: Request) -> Response:
     state = _state(request)
-    try:
-        state.access.check_action(request)
-    except AccessDeniedError as reason:
-        return _denied(reason)
     name, verb = request.path_params["name"], request.path_params["action"]
     if verb not in ACTIONS:
         return JSONResponse({"detail": f"Acción desconocida: '{verb}'."}, 404)
@@ -188,11 +188,11 @@ def _act(source: PanelSource, name: str, verb: str, faults: Faults | None) -> st
 def create_panel_app(state: PanelState) -> Starlette:
     app = Starlette(
         routes=[
-            Route("/", page),
-            Route("/api/snapshot", snapshot),
-            Route("/api/stream", stream),
-            Route("/api/traces/{trace_id}", trace),
-            Route("/api/services/{name}/{action}", action, methods=["POST"]),
+            Route("/", guarded(page, html=True)),
+            Route("/api/snapshot", guarded(snapshot)),
+            Route("/api/stream", guarded(stream)),
+            Route("/api/traces/{trace_id}", guarded(trace)),
+            Route("/api/services/{name}/{action}", guarded(action, action=True), methods=["POST"]),
             Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
         ]
     )

@@ -6,7 +6,7 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,7 +16,7 @@ from microservicios import Cluster
 from microservicios.cluster.cluster import resolve_ports
 from microservicios.cluster.processes import ProcessCluster
 from microservicios.cluster.supervision import FIRST_DELAY_S
-from tests.helpers import CLI, LineReader, make_cluster, subprocess_env
+from tests.helpers import CLI, LineReader, eventually, make_cluster, subprocess_env
 
 PANEL_URL = re.compile(r"^Panel en vivo: (http://127\.0\.0\.1:\d+)/\?token=(\S+)$")
 
@@ -41,15 +41,6 @@ class PanelClient:
     def breaker(self, caller: str, target: str) -> dict:
         breakers = self.snapshot()["breakers"]
         return next(b for b in breakers if (b["caller"], b["target"]) == (caller, target))
-
-
-def eventually(check: Callable[[], bool], seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def order_path(gateway: str) -> dict:
@@ -83,14 +74,14 @@ def breaker_scenario(cluster, panel: PanelClient) -> None:  # noqa: ANN001
     assert panel.service("items")["faults"]["error_rate"] == 1
     answers = [httpx.post(cluster.url("gateway") + "/orders/", json=body) for _ in range(10)]
     assert {answer.status_code for answer in answers} == {503}
-    assert eventually(lambda: panel.breaker("orders", "items")["state"] == "open")
+    assert eventually(lambda: panel.breaker("orders", "items")["state"] == "open", 10)
     assert panel.act("items", "heal").status_code == 200
     assert panel.service("items")["faults"] is None
     # After the breaker's wait, one order goes through (half-open probe) and closes it.
     assert eventually(
-        lambda: httpx.post(cluster.url("gateway") + "/orders/", json=body).status_code == 201
+        lambda: httpx.post(cluster.url("gateway") + "/orders/", json=body).status_code == 201, 10
     )
-    assert eventually(lambda: panel.breaker("orders", "items")["state"] == "closed")
+    assert eventually(lambda: panel.breaker("orders", "items")["state"] == "closed", 10)
     history = [entry["state"] for entry in panel.breaker("orders", "items")["history"]]
     assert history[0] == "open" and history[-1] == "closed"
     actions = [mark["action"] for mark in panel.snapshot()["marks"]]
@@ -118,7 +109,7 @@ def test_threads_a_trace_spans_three_services(threads: Cluster):
     panel = PanelClient(threads.panel_url())
     body = order_path(threads.url("gateway"))
     assert httpx.post(threads.url("gateway") + "/orders/", json=body).status_code == 201
-    assert eventually(lambda: panel.snapshot()["traces"][0]["path"] == "/orders/")
+    assert eventually(lambda: panel.snapshot()["traces"][0]["path"] == "/orders/", 10)
     latest = panel.snapshot()["traces"][0]
     assert set(latest["services"]) == {"gateway", "orders", "users", "items"}
     rows = httpx.get(

@@ -10,7 +10,6 @@ import re
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from microservicios.cluster.cluster import resolve_ports
 from microservicios.cluster.processes import ProcessCluster
 from microservicios.cluster.runner import answers_health
 from microservicios.cluster.supervision import FIRST_DELAY_S, ChildExit
-from tests.helpers import CLI, LineReader, connection_refused, subprocess_env
+from tests.helpers import CLI, LineReader, connection_refused, eventually, subprocess_env
 
 pytestmark = pytest.mark.skipif(
     os.name == "nt", reason="SIGKILL, SIGHUP and process groups are POSIX-only"
@@ -29,16 +28,6 @@ pytestmark = pytest.mark.skipif(
 
 TABLE_ROW = re.compile(r"^(\w+)\s+http://127\.0\.0\.1:(\d+)\s+(\d+)\s")
 UNEXPECTED = "terminó inesperadamente"
-
-
-def eventually(condition: Callable[[], bool], seconds: float) -> bool:
-    """Poll `condition` until it holds or `seconds` pass: a bounded wait, not a timing claim."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def is_running(pid: int) -> bool:
