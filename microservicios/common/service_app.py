@@ -13,18 +13,18 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from microservicios.common.breaker import CircuitBreaker
 from microservicios.common.client import CallTimeouts, create_http_session
-from microservicios.common.context import AppContext, ContextDep, HealthReport, attach_context
+from microservicios.common.context import AppContext, HealthReport, attach_context
 from microservicios.common.docs import serve_offline_docs
 from microservicios.common.errors import install_error_handlers
 from microservicios.common.faults import FaultInjector, FaultMiddleware
 from microservicios.common.faults import router as faults_router
+from microservicios.common.health import health_router
 from microservicios.common.limits import RequestGuard, RequestLimits
 from microservicios.common.logs import EventLogger, LogSink
 from microservicios.common.metrics import Metrics
@@ -136,26 +136,6 @@ def build_app(
         app.include_router(router)
     app.include_router(health_router)
     return app
-
-
-health_router = APIRouter(tags=["salud"])
-
-
-@health_router.get("/health", summary="Estado del servicio")
-async def health(context: ContextDep) -> dict[str, Any]:
-    return context.health()
-
-
-@health_router.get(
-    "/metrics",
-    summary="Métricas en formato Prometheus",
-    response_class=PlainTextResponse,  # documents the answer as text/plain, which it is
-    responses={200: {"description": "Las métricas, en el formato de texto de Prometheus."}},
-)
-async def metrics(context: ContextDep) -> Response:
-    for target, breaker in context.breakers.items():
-        context.metrics.observe_breaker(target, breaker.state, transitioned=False)
-    return Response(context.metrics.render(), media_type=context.metrics.content_type)
 
 
 @asynccontextmanager
