@@ -13,12 +13,8 @@ import signal
 import sys
 import threading
 import time
-from functools import partial
 
-import uvicorn
-
-from microservicios.cluster.protocol import HeaderDeadlineProtocol
-from microservicios.common.settings import Settings
+from microservicios.serve.uvicorn_server import run_service
 
 GRACE_S = 5.0
 
@@ -34,20 +30,7 @@ def exit_when_launcher_is_gone() -> None:
 
 def main(factory: str, host: str, port: str) -> None:
     threading.Thread(target=exit_when_launcher_is_gone, daemon=True).start()
-    settings = Settings()  # what the service will read too: environment and .env
-    os.environ["UVICORN_HOST"] = host  # where the app checks that its secret is safe to use
-    try:
-        uvicorn.run(
-            factory,
-            factory=True,
-            host=host,
-            port=int(port),
-            log_level="warning",
-            timeout_keep_alive=settings.server_keepalive_timeout,  # type: ignore[arg-type]
-            http=partial(HeaderDeadlineProtocol, header_timeout=settings.header_timeout),  # type: ignore[arg-type]
-        )
-    except KeyboardInterrupt:
-        pass  # uvicorn raises again the Ctrl-C it has already handled by shutting down
+    run_service(factory, host, int(port))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""One service, alone, as a deployment runs it: `python -m microservicios.serve NOMBRE`."""

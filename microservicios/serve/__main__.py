@@ -1,0 +1,39 @@
+"""`python -m microservicios.serve users --host 0.0.0.0 --port 8000`: one service in the
+foreground, as a container or a Kubernetes pod runs it (the service may also come from the
+SERVICE variable). Settings come from the environment, as for any service."""
+
+import os
+import sys
+
+from microservicios.common.cli import spanish_parser
+from microservicios.common.registry import SERVICES
+from microservicios.serve.uvicorn_server import run_service
+
+DESCRIPTION = """\
+Levanta un solo servicio en primer plano, como lo corre un contenedor o un pod de
+Kubernetes. Los ajustes (URLs de los otros servicios, bases de datos, secreto) se leen
+del entorno, como siempre."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = spanish_parser("python -m microservicios.serve", DESCRIPTION)
+    parser.add_argument(
+        "service",
+        nargs="?",
+        default=os.environ.get("SERVICE"),
+        metavar="SERVICIO",
+        help=f"cuál: {', '.join(SERVICES.names)} (o la variable SERVICE)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="dirección (0.0.0.0 en un contenedor)")
+    parser.add_argument("--port", type=int, default=8000, help="puerto (8000)")
+    args = parser.parse_args(argv)
+    if args.service not in SERVICES.names:
+        parser.error(
+            f"servicio desconocido: {args.service!r}; elegí uno de {', '.join(SERVICES.names)}"
+        )
+    run_service(SERVICES[args.service].import_path, args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

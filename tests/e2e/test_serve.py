@@ -1,0 +1,56 @@
+"""`python -m microservicios.serve`: one service in the foreground, as a container runs it."""
+
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.helpers import eventually, free_port, subprocess_env
+
+SERVE = [sys.executable, "-m", "microservicios.serve"]
+
+
+def start(tmp_path, *args: str, **env: str) -> subprocess.Popen:  # noqa: ANN001
+    environment = subprocess_env(DATA_DIR=str(tmp_path / "data"), **env)
+    return subprocess.Popen(
+        SERVE + list(args), cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True
+    )
+
+
+def answers_ready(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health/ready").status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@pytest.mark.parametrize("how", ["argument", "variable"])
+def test_it_serves_the_service_chosen_and_stops_on_sigterm(tmp_path, how):
+    """By argument or by SERVICE: that service answers /health/ready; SIGTERM stops it
+    gracefully (its lifespan ends: `service.stopped`), as a container's stop does."""
+    port = free_port()
+    if how == "argument":
+        process = start(tmp_path, "items", "--port", str(port))
+    else:
+        process = start(tmp_path, "--port", str(port), SERVICE="items")
+    try:
+        assert eventually(lambda: answers_ready(port), seconds=30)
+        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["service"] == "items"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=30)
+    # uvicorn re-raises the SIGTERM it handled, once it has shut down: -15 or 0 both mean
+    # "stopped when asked"; the lifespan's last log line says it was graceful.
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert '"event": "service.stopped"' in errors
+    assert (tmp_path / "data" / "items.db").exists()
+
+
+def test_an_unknown_service_is_refused_in_spanish(tmp_path):
+    """A name that is not in the registry: exit 2 and a Spanish line naming the valid ones."""
+    process = start(tmp_path, "pagos")
+    _, errors = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "servicio desconocido: 'pagos'" in errors and "users" in errors
