@@ -108,3 +108,14 @@ def new_user(http: httpx.Client, gateway: str) -> Callable[..., dict]:
 def new_item(http: httpx.Client, gateway: str) -> Callable[..., dict]:
     """Create an item through the shared cluster's gateway and return it."""
     return lambda stock=10, name="Lápiz": helpers.create_item(http, gateway, stock=stock, name=name)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test's own on the local server (dropped at the end), as
+    a `postgresql+asyncpg://` URL. Skipped where no server answers, unless CI is set."""
+    url = helpers.create_postgres_database()
+    try:
+        yield url
+    finally:
+        helpers.drop_postgres_database(url)

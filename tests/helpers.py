@@ -306,3 +306,41 @@ def block_outside_loopback(context) -> list[str]:  # noqa: ANN001
 
     context.route("**/*", only_loopback)
     return outside
+
+
+# --- PostgreSQL ---------------------------------------------------------------------
+
+POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "postgres"}
+
+
+def _postgres_admin(statement: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        connection = await asyncpg.connect(**POSTGRES, timeout=5)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+def create_postgres_database() -> str:
+    """A new, empty database on the local server; skips (fails in CI) if none answers."""
+    name = f"ms_{uuid.uuid4().hex[:12]}"
+    try:
+        _postgres_admin(f'CREATE DATABASE "{name}"')
+    except (OSError, TimeoutError) as exc:
+        reason = f"No hay un PostgreSQL en 127.0.0.1:5432 para esta prueba ({exc})."
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return f"postgresql+asyncpg://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -205,11 +205,17 @@ def test_a_host_cut_off_the_network_gives_503s_and_recovers(tmp_path):
         # answer from orders, not a failure of it).
         network.cut("items")
         opened = False
+        told_when: list[float] = []  # how long the answers that carried a Retry-After took
         for _ in range(ORDERS_WHILE_CUT):
             response, seconds = timed(lambda: post_order(http, gateway, user["id"], item["sku"]))
             assert_unavailable(response, seconds, "items")
+            if response.headers.get("Retry-After"):
+                told_when.append(seconds)
             opened = opened or breaker_state(http, orders, "items") == "open"
         assert opened or wait_for(lambda: breaker_state(http, orders, "items") == "open", 10)
+        # Once open, the breaker answers at once, without waiting on the network, and says
+        # when to come back.
+        assert told_when and min(told_when) < 1.0, told_when
         assert breaker_state(http, gateway, "orders") == "closed"
         # Listing orders does not need items: it keeps working.
         assert http.get(f"{gateway}/orders/").status_code == 200

@@ -1,0 +1,48 @@
+"""What every service's `env.py` runs: its migrations on a sync or an async engine.
+
+SQLite URLs use the same engine setup as the service (private file, WAL); an async URL
+(`postgresql+asyncpg://...`) runs the migrations on an async connection.
+"""
+
+import asyncio
+
+from alembic import context
+from sqlalchemy import Connection, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from microservicios.common.db import create_sqlite_engine
+from microservicios.migrations import metadata_of
+
+
+def _migrate(connection: Connection, service: str) -> None:
+    context.configure(connection=connection, target_metadata=metadata_of(service))
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _migrate_async(url: str, service: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_migrate, service)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def run_migrations() -> None:
+    config = context.config
+    service = config.attributes["service"]
+    url = config.get_main_option("sqlalchemy.url")
+    if make_url(url).get_dialect().is_async:
+        asyncio.run(_migrate_async(url, service))
+        return
+    sqlite = make_url(url).get_backend_name() == "sqlite"
+    engine = create_sqlite_engine(url) if sqlite else create_engine(url)
+    try:
+        with engine.connect() as connection:
+            _migrate(connection, service)
+            connection.commit()
+    finally:
+        engine.dispose()

@@ -1,0 +1,5 @@
+"""Alembic's entry for the orders service's migrations (see migrations/environment.py)."""
+
+from microservicios.migrations.environment import run_migrations
+
+run_migrations()
