@@ -34,8 +34,8 @@ STATIC = files("microservicios.panel") / "static"
 SNAPSHOT_EVERY_S = 0.5
 LOGS_EVERY_S = 0.25
 # Under load (thousands of records a second) nobody reads each line: the newest ones, at
-# most 400 a second, keep the tail live without making the watched system pay for it.
-MAX_LOGS_PER_MESSAGE = 100
+# most 200 a second, keep the tail live without making the watched system pay for it.
+MAX_LOGS_PER_MESSAGE = 50
 ACTIONS = ("kill", "revive", "heal", "faults")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
