@@ -12,8 +12,8 @@ of the switch (`ip link set ... down`), `restore(host)` plugs it back. Leaving t
 deletes everything it created, even when the setup itself failed halfway: the namespaces
 (which takes their veths with them) and this namespace's veth.
 
-Processes started in a namespace keep it alive after `ip netns del`: stop them first
-(`with VirtualNetwork(...) as net, Services(net) as services:` exits in that order).
+Processes started in a namespace keep it alive after `ip netns del`: stop them first (in
+`with network_or_skip(...) as net, your_processes(net):` the processes stop first).
 """
 
 import contextlib

@@ -221,23 +221,23 @@ def test_a_host_cut_off_the_network_gives_503s_and_recovers(tmp_path):
         assert http.get(f"{gateway}/orders/").status_code == 200
 
         # The gateway reads items directly: it too answers 503 in time, and its breaker opens.
-        for _ in range(4):
+        gateway_opened = False
+        for _ in range(4):  # three failures open it; each call fails within the deadline
             response, seconds = timed(lambda: http.get(f"{gateway}/items/{item['id']}"))
             assert_unavailable(response, seconds, "items")
-            if breaker_state(http, gateway, "items") == "open":
+            gateway_opened = breaker_state(http, gateway, "items") == "open"
+            if gateway_opened:
                 break
-        assert wait_for(lambda: breaker_state(http, gateway, "items") == "open", 10)
+        assert gateway_opened
 
         # 3. Cable back: within the breakers' reset time (plus a margin) orders succeed
         # again and both breakers to items are closed.
         network.restore("items")
-        placed: list[httpx.Response] = []
 
         def order_succeeds() -> bool:
             response, seconds = timed(lambda: post_order(http, gateway, user["id"], item["sku"]))
             assert response.status_code in (201, 503), (response.status_code, response.text)
-            if response.status_code == 201:
-                placed.append(response)
+            assert seconds <= ANSWER_BOUND_S, seconds
             return response.status_code == 201
 
         assert wait_for(order_succeeds, BREAKER_RESET_S + 15, poll=0.2)
