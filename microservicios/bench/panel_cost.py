@@ -2,10 +2,13 @@
 without a panel and one with its panel open and streaming (read by another process, as a
 browser tab would), in alternated rounds."""
 
+import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from microservicios.bench.load import MAX_SECONDS
 from microservicios.cluster import Cluster
@@ -17,6 +20,7 @@ WATCH_MARGIN_S = 3.0  # the load's warm-up and start-up, so the stream spans the
 class Figures:
     ratios: list[float]
     orders: list[float]
+    panel_cpu: list[float] = field(default_factory=list)  # share of one core, per round
 
     @staticmethod
     def median(values: list[float]) -> float:
@@ -32,6 +36,15 @@ def one_round(cluster: Cluster, measure, seed, load: dict) -> tuple[float, float
     order = {"user_id": user_id, "item_sku": sku, "qty": 1}
     orders = measure(cluster.url("gateway") + "/orders/", method="POST", body=order, **load)
     return via_gateway["rps"] / direct["rps"], orders["rps"]
+
+
+def thread_cpu_seconds(native_id: int | None) -> float | None:
+    """CPU time of one thread of this process, where the system tells it (Linux's /proc)."""
+    stat = Path(f"/proc/self/task/{native_id}/stat")
+    if native_id is None or not stat.exists():
+        return None
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def watching(cluster: Cluster, seconds: float) -> subprocess.Popen:
@@ -58,6 +71,8 @@ def compare(measure, seed, load: dict, rounds: int) -> tuple[Figures, Figures]: 
             without.orders.append(orders)
 
         def measure_watched() -> None:
+            panel_thread = watched.panel_thread_id()
+            cpu_before, started = thread_cpu_seconds(panel_thread), time.monotonic()
             viewer = watching(watched, 3 * (load["seconds"] + WATCH_MARGIN_S))
             try:
                 ratio, orders = one_round(watched, measure, watched_seed, load)
@@ -66,6 +81,9 @@ def compare(measure, seed, load: dict, rounds: int) -> tuple[Figures, Figures]: 
                 viewer.wait()
             with_panel.ratios.append(ratio)
             with_panel.orders.append(orders)
+            cpu_after = thread_cpu_seconds(panel_thread)
+            if cpu_before is not None and cpu_after is not None:
+                with_panel.panel_cpu.append((cpu_after - cpu_before) / (time.monotonic() - started))
 
         # A B, then B A: a machine that gets slower or faster over time weighs on both alike.
         for number in range(rounds):
@@ -87,4 +105,10 @@ def report(without: Figures, with_panel: Figures) -> list[str]:
         f"panel abierto ({change(ratio_before, ratio_after)})",
         f"  POST /orders/ vía gateway: {orders_before:.0f} órdenes/s sin panel, "
         f"{orders_after:.0f} con el panel abierto ({change(orders_before, orders_after)})",
+        "  CPU del hilo del panel mientras transmitía: "
+        + (
+            f"{100 * Figures.median(with_panel.panel_cpu):.1f} % de un núcleo"
+            if with_panel.panel_cpu
+            else "no se puede medir en este sistema"
+        ),
     ]

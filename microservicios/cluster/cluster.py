@@ -249,6 +249,10 @@ class Cluster:
             raise ClusterError("El cluster no está en marcha: llamá primero a start().")
         return self._panel.url
 
+    def panel_thread_id(self) -> int | None:
+        """The native id of the thread serving the panel (for the benchmark's CPU figure)."""
+        return None if self._panel is None else self._panel.thread_id
+
     def panel(self, height: int = 720) -> Any:
         """The live panel inside the notebook (an IFrame in JupyterLab)."""
         from IPython.display import IFrame

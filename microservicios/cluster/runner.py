@@ -140,6 +140,11 @@ class ServiceRunner:
             and not self._server.should_exit
         )
 
+    @property
+    def thread_id(self) -> int | None:
+        """The native id of the serving thread, while it runs."""
+        return None if self._thread is None else self._thread.native_id
+
     def launch(self, keepalive_timeout: float = 5.0, header_timeout: float = 10.0) -> None:
         """Start serving in a new thread; returns at once (see `wait_started`)."""
         sock = self._socket or bind_socket(self.host, self.port, self.service)

@@ -49,6 +49,10 @@ class Panel:
         return self._runner.running
 
     @property
+    def thread_id(self) -> int | None:
+        return self._runner.thread_id
+
+    @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self._runner.port}"
 
