@@ -17,7 +17,10 @@ import sys
 from microservicios.common.settings import DEFAULT_SECRET, Settings
 
 # The default, and the placeholder of .env.example: everyone who has the project knows both.
-PLACEHOLDER_SECRETS = frozenset({DEFAULT_SECRET, "cambiame-por-un-secreto-largo"})
+# The .env example's and the Kubernetes Secret's placeholders: published, so refused too.
+PLACEHOLDER_SECRETS = frozenset(
+    {DEFAULT_SECRET, "cambiame-por-un-secreto-largo", "CAMBIAME-secreto-de-servicio-k8s"}
+)
 
 
 class UnsafeSecretError(RuntimeError):
