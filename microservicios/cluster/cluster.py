@@ -203,10 +203,20 @@ class Cluster:
         error_rate: float = 0.0,
         status: int = 503,
         hang: bool = False,
+        jitter: float = 0.0,
+        drop_rate: float = 0.0,
     ) -> Faults:
-        """Make one service slow (latency s), flaky (error_rate with status) or hang."""
+        """Make one service slow (latency s, plus up to jitter s at random), flaky (error_rate
+        with status), hang, or leave a fraction of requests unanswered (drop_rate)."""
         try:
-            faults = Faults(latency=latency, error_rate=error_rate, status=status, hang=hang)
+            faults = Faults(
+                latency=latency,
+                error_rate=error_rate,
+                status=status,
+                hang=hang,
+                jitter=jitter,
+                drop_rate=drop_rate,
+            )
         except ValidationError as exc:
             details = "; ".join(e["mensaje"] for e in spanish_validation_errors(exc.errors()))
             raise ClusterError(f"Fallas no válidas: {details}.") from None

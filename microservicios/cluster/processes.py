@@ -196,7 +196,9 @@ class ProcessCluster:
         self._mark(name, "revive")
 
     def inject(self, name: str, **faults: Any) -> Faults:
-        """Make one service slow, flaky or hang, through its token-protected fault route."""
+        """Make one service slow, flaky, hang or drop requests, through its token-protected
+        fault route (the fields of `Faults`: latency, jitter, error_rate, status, hang,
+        drop_rate)."""
         try:
             chosen = Faults(**faults)
         except ValidationError as exc:

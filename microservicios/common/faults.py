@@ -5,11 +5,17 @@ Each app has a `FaultInjector` (`context.faults`). The cluster calls it directly
 done through the token-protected route `PUT /internal/faults`. Either way the injector
 logs the change itself. Faults act before routing,
 so an injected error means the request was never processed.
+
+Network faults are emulated here, in the application, so they work on every OS and need no
+`netem`: `jitter` is latency that varies at random, and `drop_rate` is requests that never
+get an answer, as if their packets were lost (the client only finds out through its own
+timeout). A real cut link, on Linux, is in tests/e2e/test_multihost.py.
 """
 
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -36,19 +42,41 @@ class Faults(BaseModel):
     error_rate: Annotated[float, Field(ge=0, le=1, description="fracción que falla")] = 0.0
     status: Annotated[int, Field(ge=400, le=599, description="código de las fallas")] = 503
     hang: Annotated[bool, Field(description="no responder (hasta que se cure)")] = False
+    jitter: Annotated[
+        float, Field(ge=0, le=30, description="segundos extra al azar, de 0 a jitter")
+    ] = 0.0
+    drop_rate: Annotated[
+        float, Field(ge=0, le=1, description="fracción que nunca recibe respuesta")
+    ] = 0.0
 
     @property
     def active(self) -> bool:
-        return self.latency > 0 or self.error_rate > 0 or self.hang
+        return (
+            self.latency > 0
+            or self.error_rate > 0
+            or self.hang
+            or self.jitter > 0
+            or self.drop_rate > 0
+        )
 
 
 class FaultInjector:
-    """The faults of one app; replaced whole, so readers on other threads see one or the other."""
+    """The faults of one app; replaced whole, so readers on other threads see one or the other.
 
-    def __init__(self, logger: EventLogger, rng: random.Random | None = None) -> None:
+    `rng` decides who fails, who is dropped and how much jitter; `sleep` waits out the delay.
+    Tests pass a seeded `random.Random` and a fake sleep.
+    """
+
+    def __init__(
+        self,
+        logger: EventLogger,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         self.current = Faults()
         self._logger = logger
         self._rng = rng or random.Random()
+        self.sleep = sleep
 
     def inject(self, faults: Faults) -> Faults:
         self.current = faults
@@ -63,9 +91,24 @@ class FaultInjector:
     def should_fail(self, faults: Faults) -> bool:
         return faults.error_rate > 0 and self._rng.random() < faults.error_rate
 
+    def should_drop(self, faults: Faults) -> bool:
+        return faults.drop_rate > 0 and self._rng.random() < faults.drop_rate
+
+    def delay(self, faults: Faults) -> float:
+        """Seconds to wait: `latency` plus, with jitter, a uniform draw from 0 to `jitter`."""
+        extra = self._rng.uniform(0, faults.jitter) if faults.jitter > 0 else 0.0
+        return faults.latency + extra
+
     async def wait_while_hung(self) -> None:
+        await self._wait_while(lambda: self.current.hang)
+
+    async def wait_while_dropping(self) -> None:
+        """A dropped request: no answer while the loss lasts (healed, or MAX_HANG_SECONDS)."""
+        await self._wait_while(lambda: self.current.drop_rate > 0)
+
+    async def _wait_while(self, condition: Callable[[], bool]) -> None:
         give_up_at = time.monotonic() + MAX_HANG_SECONDS
-        while self.current.hang and time.monotonic() < give_up_at:
+        while condition() and time.monotonic() < give_up_at:
             await asyncio.sleep(HANG_POLL_SECONDS)
 
 
@@ -85,8 +128,16 @@ class FaultMiddleware:
             # RequestGuard, in front, has already taken the whole request in, as a slow
             # server would: a client that gives up during the delay does not stop the work
             # from being done afterwards.
-            if faults.latency:
-                await asyncio.sleep(faults.latency)
+            if injector.should_drop(faults):
+                # Emulated packet loss («como si se perdieran los paquetes: el cliente sólo se
+                # entera por su timeout»): nothing is sent back while the loss lasts. Closing
+                # the connection instead would tell the client at once, which loss never
+                # does. Once healed (or after MAX_HANG_SECONDS) the request goes on, like a
+                # TCP retransmission that finally gets through after the client gave up.
+                await injector.wait_while_dropping()
+            delay = injector.delay(faults)
+            if delay:
+                await injector.sleep(delay)
             if faults.hang:
                 await injector.wait_while_hung()
             if injector.should_fail(faults):

@@ -12,6 +12,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from microservicios.common.faults import Faults
 from microservicios.common.logs import LogRecord
 
 WINDOW_S = 300  # how far back the breaker strips look
@@ -23,6 +24,7 @@ KEPT_TRACES = 300  # traces whose spans stay available for a waterfall
 SPANS_PER_TRACE = 200
 DURATIONS_PER_SECOND = 2_000  # a sample large enough for a p99
 NOT_TRACED_PATHS = ("/health", "/metrics")
+FAULT_FIELDS = tuple(Faults.model_fields)  # what a faults.injected record carries
 
 
 @dataclass
@@ -92,9 +94,7 @@ class Activity:
             elif event == "service.started":
                 self._note_start(record)
             elif event == "faults.injected":
-                self._faults[record["service"]] = {
-                    key: record.get(key) for key in ("latency", "error_rate", "status", "hang")
-                }
+                self._faults[record["service"]] = {key: record.get(key) for key in FAULT_FIELDS}
             elif event == "faults.healed":
                 self._faults[record["service"]] = None
 

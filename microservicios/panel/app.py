@@ -181,7 +181,8 @@ def _act(source: PanelSource, name: str, verb: str, faults: Faults | None) -> st
         source.heal(name)
         return f"'{name}' curado: sin fallas."
     assert faults is not None
-    source.inject(name, **faults.model_dump())
+    # Only the fields the form sent: the others are the defaults anyway.
+    source.inject(name, **faults.model_dump(exclude_unset=True))
     return f"Fallas inyectadas en '{name}'."
 
 

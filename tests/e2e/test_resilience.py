@@ -232,6 +232,30 @@ def test_hung_items_is_cut_off_by_timeout_and_stock_is_conserved(start_cluster, 
     assert failed["status"] == "FAILED"
 
 
+def test_items_dropping_every_request_is_cut_off_by_timeout(start_cluster, http):
+    """drop_rate=1 (emulated packet loss): items never answers, orders' client gives up at its
+    deadline and answers 503 'no respondió a tiempo'; once healed, stock ends unchanged."""
+    cluster = start_cluster(http_attempt_timeout=1.0, http_deadline=2.5)
+    gateway, orders = cluster.url("gateway"), cluster.url("orders")
+    user, item = create_user(http, gateway), create_item(http, gateway, stock=7)
+
+    cluster.inject("items", drop_rate=1)
+    try:
+        response = post_order(http, orders, user["id"], item["sku"], qty=3)
+    finally:
+        cluster.heal("items")
+    assert response.status_code == 503, response.text
+    detail = response.json()["detail"]
+    assert "items" in detail and "no respondió a tiempo" in detail, detail
+    [injected] = [m for m in cluster.marks if m.get("action") == "inject"]
+    assert injected["drop_rate"] == 1 and injected["jitter"] == 0, injected
+
+    wait_no_pending_releases(http, orders)
+    assert stock_of(http, item["id"], base=gateway) == 7
+    [failed] = all_orders(http, gateway)
+    assert failed["status"] == "FAILED"
+
+
 # --- 5. idempotency ---------------------------------------------------------------------
 
 

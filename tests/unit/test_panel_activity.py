@@ -91,7 +91,14 @@ def test_breakers_are_known_from_the_start_and_follow_their_transitions():
 def test_faults_in_force_until_healed_or_restarted():
     """faults.injected shows; faults.healed clears; a service that starts again has none."""
     activity = Activity(clock=FakeClock())
-    injected = {"latency": 0.0, "error_rate": 1.0, "status": 503, "hang": False}
+    injected = {
+        "latency": 0.0,
+        "error_rate": 1.0,
+        "status": 503,
+        "hang": False,
+        "jitter": 0.2,
+        "drop_rate": 0.3,
+    }
     activity({"event": "faults.injected", "service": "items", **injected})
     assert activity.service_rows(["items"])[0]["faults"] == injected
     activity({"event": "faults.healed", "service": "items"})

@@ -101,10 +101,12 @@ function faultWords(faults) {
   if (!faults) return "—";
   const parts = [];
   if (faults.latency > 0) parts.push(`latencia ${Number(Number(faults.latency).toFixed(3))} s`);
+  if (faults.jitter > 0) parts.push(`variación ${Number(Number(faults.jitter).toFixed(3))} s`);
   if (faults.error_rate > 0) {
     parts.push(`errores ${Math.round(faults.error_rate * 100)} % (${faults.status ?? "?"})`);
   }
   if (faults.hang) parts.push("colgado");
+  if (faults.drop_rate > 0) parts.push(`pérdida ${Math.round(faults.drop_rate * 100)} %`);
   return parts.join(", ") || "—";
 }
 
@@ -250,12 +252,17 @@ function noteServices(names) {
 function readFaults(form) {
   const value = (name, fallback) => Number(form.elements[name].value || fallback);
   const latency = value("latency", 0);
+  const jitter = value("jitter", 0);
   const errorRate = value("error_rate", 0);
   const status = value("status", 503);
+  const dropRate = value("drop_rate", 0);
   if (!(latency >= 0)) return { error: "La latencia va en segundos, 0 o más." };
+  if (!(jitter >= 0)) return { error: "La variación va en segundos, 0 o más." };
   if (!(errorRate >= 0 && errorRate <= 1)) return { error: "La tasa de error va de 0 a 1 (0.5 = la mitad)." };
   if (!Number.isInteger(status) || status < 400 || status > 599) return { error: "El código va de 400 a 599." };
-  return { body: { latency, error_rate: errorRate, status, hang: form.elements.hang.checked } };
+  if (!(dropRate >= 0 && dropRate <= 1)) return { error: "La pérdida va de 0 a 1 (0.3 = 30 %)." };
+  const hang = form.elements.hang.checked;
+  return { body: { latency, jitter, error_rate: errorRate, status, hang, drop_rate: dropRate } };
 }
 
 function setupFaultForm() {
