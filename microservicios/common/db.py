@@ -19,6 +19,10 @@ PRIVATE_FILE = 0o600
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")  # files SQLite keeps next to a database
 
 
+class UnsupportedDatabaseError(ValueError):
+    """A database URL the services cannot use yet; the message says so in Spanish."""
+
+
 def create_sqlite_engine(url: str) -> Engine:
     """Engine whose connections use WAL (readers never block the writer) and wait when busy.
 
@@ -27,6 +31,11 @@ def create_sqlite_engine(url: str) -> Engine:
     ("sqlite://", for unit tests) lives in one connection that every session shares.
     """
     parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        raise UnsupportedDatabaseError(
+            f"Los servicios todavía sólo usan SQLite, no '{parsed.get_backend_name()}' "
+            "(las migraciones ya corren en PostgreSQL: python -m microservicios.migrate)."
+        )
     connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     if parsed.database in (None, "", ":memory:"):
         pool: dict = {"poolclass": StaticPool}
