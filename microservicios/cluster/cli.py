@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--processes", action="store_true", help="un proceso uvicorn por servicio, en vez de hilos"
     )
     parser.add_argument(
-        "--quiet", action="store_true", help="no mostrar los logs JSON de los servicios"
+        "--quiet", action="store_true", help="no mostrar los logs de los servicios (sí los errores)"
     )
     parser.add_argument("--no-panel", action="store_true", help="no levantar el panel en vivo")
     parser.add_argument(
@@ -145,6 +145,7 @@ def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluste
             registry=registry,
             hold_output=True,
             panel=not args.no_panel,
+            announce=lambda line: print(line, flush=True),
         )
     return Cluster(
         ports=args.ports,

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,12 @@ class ProcessCluster:
         registry: ServiceRegistry = SERVICES,
         hold_output: bool = False,
         panel: bool = False,
+        announce: Callable[[str], None] = lambda line: None,
     ) -> None:
         self.host = host
+        # Where to tell a person about a process that changed (the CLI prints it): the
+        # table's PIDs are stale after a restart, and `kill -9 <PID>` is part of the lesson.
+        self._announce = announce
         self.quiet = quiet
         self._panel = Panel(self, host=host) if panel else None
         # The CLI holds the children's logs until its table is out (release_output()); the
@@ -168,6 +173,9 @@ class ProcessCluster:
                 elif child.restart_at is not None and now >= child.restart_at:
                     child.process = self._spawn(name)
                     child.started_at, child.restart_at = now, None
+                    self._announce(
+                        f"El servicio '{name}' arrancó de nuevo (pid {child.process.pid})."
+                    )
         return exits
 
     # --- what the panel does (as Cluster's methods of the same names) ------------------
@@ -182,6 +190,8 @@ class ProcessCluster:
             child.process.kill()
             child.process.wait()
             child.process.stdin.close()
+        pid = child.process.pid
+        self._announce(f"El servicio '{name}' (pid {pid}) fue apagado; queda así hasta revivirlo.")
         self._mark(name, "kill")
 
     def revive(self, name: str) -> None:
@@ -193,6 +203,7 @@ class ProcessCluster:
             child.process = self._spawn(name)
             child.started_at, child.held_down = time.monotonic(), False
         self._wait_healthy(name, time.monotonic() + HEALTH_TIMEOUT_S)
+        self._announce_started(name, child)
         self._mark(name, "revive")
 
     def inject(self, name: str, **faults: Any) -> Faults:
@@ -231,6 +242,9 @@ class ProcessCluster:
 
     def _service_secret(self) -> str:
         return self._secret or Settings().service_secret.get_secret_value()
+
+    def _announce_started(self, name: str, child: Child) -> None:
+        self._announce(f"El servicio '{name}' arrancó de nuevo (pid {child.process.pid}).")
 
     def _mark(self, name: str, action: str, **details: Any) -> None:
         self.marks.append({"at": time.time(), "service": name, "action": action, **details})

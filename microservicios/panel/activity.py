@@ -23,7 +23,7 @@ RECENT_TRACES = 30
 KEPT_TRACES = 300  # traces whose spans stay available for a waterfall
 SPANS_PER_TRACE = 200
 DURATIONS_PER_SECOND = 2_000  # a sample large enough for a p99
-NOT_TRACED_PATHS = ("/health", "/metrics")
+NOT_TRACED_PATHS = ("/health", "/metrics", "/internal/faults")  # not a student's request
 FAULT_FIELDS = tuple(Faults.model_fields)  # what a faults.injected record carries
 
 

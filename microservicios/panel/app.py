@@ -36,6 +36,7 @@ LOGS_EVERY_S = 0.25
 # Under load (thousands of records a second) nobody reads each line: the newest ones, at
 # most 200 a second, keep the tail live without making the watched system pay for it.
 MAX_LOGS_PER_MESSAGE = 50
+FIRST_LOGS = 500  # a browser that opens (or reloads) the panel gets the recent past at once
 ACTIONS = ("kill", "revive", "heal", "faults")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -117,12 +118,13 @@ async def stream(request: Request) -> Response:
 async def _events(state: PanelState) -> AsyncIterator[str]:
     """A snapshot every SNAPSHOT_EVERY_S and the new log records every LOGS_EVERY_S, until
     the browser leaves (the server then cancels this generator) or the panel stops."""
-    sequence, next_snapshot = 0, 0.0
+    sequence, next_snapshot, most = 0, 0.0, FIRST_LOGS
     yield "retry: 1000\n\n"
     while not state.stopping.is_set():
         sequence, records = state.activity.logs_after(sequence)
         if records:
-            yield _message("logs", records[-MAX_LOGS_PER_MESSAGE:])
+            yield _message("logs", records[-most:])
+        most = MAX_LOGS_PER_MESSAGE
         if time.monotonic() >= next_snapshot:
             yield _message("snapshot", await run_in_threadpool(state.snapshot))
             next_snapshot = time.monotonic() + SNAPSHOT_EVERY_S
@@ -162,12 +164,17 @@ async def action(request: Request) -> Response:
 
 async def _faults_from(request: Request) -> Faults:
     try:
-        return Faults.model_validate(json.loads(await request.body() or b"{}"))
+        faults = Faults.model_validate(json.loads(await request.body() or b"{}"))
     except json.JSONDecodeError:
         raise ValueError("El cuerpo no es JSON válido.") from None
     except ValidationError as exc:
         details = "; ".join(e["mensaje"] for e in spanish_validation_errors(exc.errors()))
         raise ValueError(f"Fallas no válidas: {details}.") from None
+    if not faults.active:
+        raise ValueError(
+            "Todo está en 0: no hay ninguna falla para inyectar (para quitarlas, Curar)."
+        )
+    return faults
 
 
 def _act(source: PanelSource, name: str, verb: str, faults: Faults | None) -> str:

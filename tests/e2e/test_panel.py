@@ -18,6 +18,7 @@ from microservicios.cluster.processes import ProcessCluster
 from microservicios.cluster.supervision import FIRST_DELAY_S
 from tests.helpers import CLI, LineReader, eventually, make_cluster, subprocess_env
 
+announced: list[str] = []  # what the processes fixture's launcher tells a person
 PANEL_URL = re.compile(r"^Panel en vivo: (http://127\.0\.0\.1:\d+)/\?token=(\S+)$")
 
 
@@ -59,7 +60,11 @@ def threads(tmp_path: Path) -> Iterator[Cluster]:
 
 @pytest.fixture
 def processes(tmp_path: Path) -> Iterator[ProcessCluster]:
-    cluster = ProcessCluster(resolve_ports("auto"), tmp_path / "data", quiet=True, panel=True)
+    cluster = ProcessCluster(
+        resolve_ports("auto"), tmp_path / "data", quiet=True, panel=True,
+        announce=announced.append,
+    )  # fmt: skip
+    announced.clear()
     cluster.start()
     try:
         yield cluster
@@ -139,6 +144,25 @@ def test_the_stream_sends_snapshots_and_logs(threads: Cluster):
     assert [row["name"] for row in events["snapshot"]["services"]] == list(threads.names)
 
 
+def test_a_panel_opened_late_gets_the_recent_logs(threads: Cluster):
+    """A tab opened (or reloaded) after 60 requests gets all their records at once, not only
+    the newest 50 that a live tab gets per tick."""
+    panel = PanelClient(threads.panel_url())
+    with httpx.Client(base_url=threads.url("users")) as users:
+        for _ in range(60):
+            users.get("/users/")
+    assert eventually(lambda: panel.service("users")["rps"] >= 6, 10)
+    with httpx.stream(
+        "GET", panel.base + "/api/stream", params={"token": panel.token}, timeout=10
+    ) as stream:
+        lines = stream.iter_lines()
+        first_logs = next(
+            json.loads(line.removeprefix("data: ")) for line in lines if line.startswith("data: [")
+        )
+    served = [r for r in first_logs if r["event"] == "http.request" and r["service"] == "users"]
+    assert len(served) >= 60
+
+
 def test_a_cluster_can_do_without_its_panel(tmp_path: Path):
     """Cluster(panel=False) starts no panel, and says so if asked for it."""
     with Cluster(ports="auto", data_dir=tmp_path, panel=False) as cluster:
@@ -159,6 +183,10 @@ def test_processes_kill_keeps_the_service_down_until_revived(processes: ProcessC
         httpx.get(processes.url("items") + "/health")
     assert panel.act("items", "revive").status_code == 200
     assert httpx.get(processes.url("items") + "/health").status_code == 200
+    # The table's PID is stale now: the launcher says which one to `kill -9` next.
+    new_pid = processes.pids()["items"]
+    assert announced[-1] == f"El servicio 'items' arrancó de nuevo (pid {new_pid})."
+    assert "fue apagado" in announced[-2]
 
 
 def test_processes_breaker_scenario_through_the_panel(processes: ProcessCluster):

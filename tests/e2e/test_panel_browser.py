@@ -125,6 +125,19 @@ def test_the_breaker_opens_and_closes_live(cluster: Cluster, page):  # noqa: ANN
     expect(page.locator(BREAKER)).to_have_text("cerrado", timeout=5_000)
 
 
+def test_a_decimal_comma_means_a_decimal(cluster: Cluster, page):  # noqa: ANN001
+    """Latencia '0,3' (as Spanish is written) is 0.3 s, not 3 s."""
+    from playwright.sync_api import expect
+
+    page.goto(cluster.panel_url())
+    form = page.locator("#faults-form")
+    form.locator('select[name="service"]').select_option("users")
+    form.locator('input[name="latency"]').fill("0,3")
+    form.locator('button[data-action="inject"]').click()
+    expect(page.locator('#services tr[data-service="users"]')).to_contain_text("latencia 0.3 s")
+    assert cluster.marks[-1]["latency"] == 0.3
+
+
 def test_a_click_opens_the_latest_orders_waterfall(cluster: Cluster, page):  # noqa: ANN001
     """The newest trace row is the order; clicking it draws spans of at least three services."""
     from playwright.sync_api import expect
@@ -137,6 +150,7 @@ def test_a_click_opens_the_latest_orders_waterfall(cluster: Cluster, page):  # n
     latest.click()
     spans = page.locator("#waterfall .span-row")
     expect(spans.first).to_be_visible(timeout=5_000)
+    expect(spans.first).to_be_in_viewport(timeout=5_000)  # not opened off screen
     services = {spans.nth(i).get_attribute("data-service") for i in range(spans.count())}
     assert len(services) >= 3 and {"gateway", "orders", "items"} <= services
 

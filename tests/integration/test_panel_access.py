@@ -133,12 +133,17 @@ def test_actions_reach_the_cluster(panel: Panel, fake: FakeCluster):
 
 
 def test_bad_faults_and_unknown_services_are_explained(panel: Panel, fake: FakeCluster):
-    """error_rate 2 → 422 naming the field; a service that does not exist → 404."""
+    """error_rate 2 → 422 naming the field; nothing to inject → 422; a service that does
+    not exist → 404."""
     origin = {"X-Panel-Token": panel.token}
     bad = httpx.post(
         panel.base_url + "/api/services/items/faults", headers=origin, json={"error_rate": 2}
     )
     assert bad.status_code == 422 and "error_rate" in bad.json()["detail"]
+    nothing = httpx.post(
+        panel.base_url + "/api/services/items/faults", headers=origin, json={"latency": 0}
+    )
+    assert nothing.status_code == 422 and nothing.json()["detail"].startswith("Todo está en 0")
     unknown = httpx.post(panel.base_url + "/api/services/pagos/kill", headers=origin)
     assert (
         unknown.status_code == 404 and "No existe el servicio 'pagos'" in unknown.json()["detail"]

@@ -111,7 +111,7 @@ def test_faults_in_force_until_healed_or_restarted():
 def test_a_root_request_becomes_a_trace_that_names_the_services_it_touched():
     """The outermost request (no parent span) is listed with every service of its trace, in
     the order they started; its spans are found by trace id or by request id; /health is
-    not listed."""
+    not listed, nor the panel's own fault calls (/internal/faults)."""
     activity = Activity(clock=FakeClock())
     inner = request("items", trace_id="t1", request_id="r1", started_at=2.0, span_id="b")
     call = {**request("orders", trace_id="t1", request_id="r1", started_at=1.5, span_id="a")}
@@ -122,6 +122,7 @@ def test_a_root_request_becomes_a_trace_that_names_the_services_it_touched():
     for record in (inner, call, root):
         activity(record)
     activity(request("users", path="/health", parent_span_id=None, trace_id="t2"))
+    activity(request("items", path="/internal/faults", parent_span_id=None, trace_id="t3"))
     [trace] = activity.traces()
     assert trace["trace_id"] == "t1" and trace["status"] == 201
     assert trace["services"] == ["orders", "items"]

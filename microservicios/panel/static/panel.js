@@ -250,7 +250,9 @@ function noteServices(names) {
 // ---------- fault form ----------
 
 function readFaults(form) {
-  const value = (name, fallback) => Number(form.elements[name].value || fallback);
+  // Text fields, not type=number: "0,3" (a Spanish decimal comma) must mean 0.3, not 3.
+  const value = (name, fallback) =>
+    Number(form.elements[name].value.trim().replace(",", ".") || fallback);
   const latency = value("latency", 0);
   const jitter = value("jitter", 0);
   const errorRate = value("error_rate", 0);
@@ -427,7 +429,9 @@ function logLine(record) {
 
 function logValue(key, value) {
   if ((key === "request_id" || key === "trace_id") && typeof value === "string" && value) {
-    return el("button", { type: "button", class: "trace-link", "data-trace": value, text: value });
+    // tabindex -1: hundreds of ids would stand between the filters and «Trazas» for Tab;
+    // with the keyboard, a trace opens from the «Trazas» table.
+    return el("button", { type: "button", class: "trace-link", "data-trace": value, text: value, tabindex: "-1" });
   }
   const quote = typeof value !== "string" || value === "" || /\s/.test(value);
   return el("span", { class: "v", text: quote ? JSON.stringify(value) : value });
@@ -559,6 +563,8 @@ function renderWaterfall(traceId, rows) {
   const table = el("table", { class: "data waterfall" },
     el("thead", {}, el("tr", {}, ...head)), el("tbody", {}, ...rows.map((r) => spanRow(r, total))));
   $("#waterfall").replaceChildren(title, el("div", { class: "table-wrap" }, table));
+  // Below a long table the cascade would open off screen: bring it into view.
+  $("#waterfall").scrollIntoView({ block: "start", behavior: "smooth" });
 }
 
 function spanRow(span, total) {
