@@ -8,25 +8,24 @@ needs, as arguments. Two instances of a service never share anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 
 if TYPE_CHECKING:  # types only: the modules below read the context themselves
-    from sqlalchemy.orm import Session, sessionmaker
-
     from microservicios.common.breaker import CircuitBreaker
     from microservicios.common.client import ServiceClient
+    from microservicios.common.database import Database, DbSession
     from microservicios.common.faults import FaultInjector
     from microservicios.common.limits import RequestLimits
     from microservicios.common.logs import EventLogger
     from microservicios.common.metrics import Metrics
     from microservicios.common.settings import Settings
 
-HealthReport = Callable[["AppContext"], dict[str, Any]]
+HealthReport = Callable[["AppContext"], Awaitable[dict[str, Any]]]
 
 
 @dataclass(kw_only=True)
@@ -41,22 +40,22 @@ class AppContext:
     limits: RequestLimits
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)  # by target service
     clients: dict[str, ServiceClient] = field(default_factory=dict)  # by target service
-    sessions: sessionmaker[Session] | None = None  # None: this app has no database
+    database: Database | None = None  # None: this app has no database
     health_reports: list[HealthReport] = field(default_factory=list)  # extra parts of /health
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[DbSession]:
         """A session on this app's own database, closed on exit."""
-        if self.sessions is None:
+        if self.database is None:
             raise RuntimeError(f"El servicio '{self.service}' no tiene base de datos.")
-        with self.sessions() as session:
+        async with self.database.session() as session:
             yield session
 
-    def health(self) -> dict[str, Any]:
+    async def health(self) -> dict[str, Any]:
         """What GET /health answers: the service, "ok", and each extra report."""
         report: dict[str, Any] = {"service": self.service, "status": "ok"}
         for extra in self.health_reports:
-            report.update(extra(self))
+            report.update(await extra(self))
         return report
 
 

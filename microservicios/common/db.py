@@ -1,7 +1,7 @@
 """SQLite engines for the services: WAL mode and a busy timeout on every connection."""
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -69,17 +69,17 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:  # noqa: AN
     cursor.close()
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request, from the app's own session factory.
+def get_session(request: Request) -> Iterator[Session]:
+    """A plain SQLite session per request, for code written synchronously (lab 6).
 
     The routes that use it are `async def` and call the database directly on the event
-    loop. A local SQLite query takes microseconds; handing it to a worker thread (what
-    FastAPI does with plain `def` routes) costs more than the query when four services
-    share one process and one GIL: measured here, 3x fewer requests per second. It also
-    means each service touches its database from one thread at a time. With a database
-    server over the network, use an async driver instead.
+    loop: a local SQLite query takes microseconds. The project's services use the async
+    interface instead (`common/database.py`), which also speaks PostgreSQL.
     """
-    with context_of(request.app).session() as session:
+    database = context_of(request.app).database
+    if database is None or database.sync_sessions is None:
+        raise RuntimeError("SessionDep sólo sirve con una base SQLite.")
+    with database.sync_sessions() as session:
         yield session
 
 

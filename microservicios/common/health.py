@@ -11,12 +11,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from microservicios.common.context import AppContext, ContextDep
 
 
-def database_answers(context: AppContext) -> bool:
+async def database_answers(context: AppContext) -> bool:
     """One trivial query on the app's own database."""
     try:
-        with context.session() as session:
-            session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
+        async with context.session() as session:
+            await session.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
         return False
     return True
 
@@ -26,7 +26,7 @@ health_router = APIRouter(tags=["salud"])
 
 @health_router.get("/health", summary="Estado del servicio")
 async def health(context: ContextDep) -> dict[str, Any]:
-    return context.health()
+    return await context.health()
 
 
 @health_router.get("/health/live", summary="¿El proceso responde? (liveness)")
@@ -44,7 +44,7 @@ async def health_ready(context: ContextDep) -> JSONResponse:
     """For a readiness probe: its own database answers. Not its dependencies: if items is
     down, orders still gets traffic (and answers 503 fast, breaker open) instead of every
     readiness probe failing in a cascade."""
-    if context.sessions is not None and not database_answers(context):
+    if context.database is not None and not await database_answers(context):
         detail = "La base de datos del servicio no responde."
         return JSONResponse({"service": context.service, "status": "error", "detail": detail}, 503)
     return JSONResponse({"service": context.service, "status": "ok"})

@@ -106,6 +106,6 @@ def server_error(status: int) -> bool:
     return status >= 500
 
 
-def breakers_health(context: Any) -> dict[str, Any]:
+async def breakers_health(context: Any) -> dict[str, Any]:
     """The `breakers` part of /health."""
     return {"breakers": {target: b.snapshot() for target, b in context.breakers.items()}}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from microservicios.common.breaker import CircuitBreaker
 from microservicios.common.client import CallTimeouts, create_http_session
 from microservicios.common.context import AppContext, HealthReport, attach_context
+from microservicios.common.database import Database, as_database
 from microservicios.common.docs import serve_offline_docs
 from microservicios.common.errors import install_error_handlers
 from microservicios.common.faults import FaultInjector, FaultMiddleware
@@ -46,7 +47,8 @@ from microservicios.common.secrets import (
 )
 from microservicios.common.settings import Settings
 
-DatabaseOpener = Callable[[str], tuple[Engine, sessionmaker[Session]]]
+# A service's opener returns a Database; lab 6's returns a SQLite engine and sessionmaker.
+DatabaseOpener = Callable[[str], Database | tuple[Engine, sessionmaker[Session]]]
 BackgroundTask = Callable[[Any], Awaitable[None]]  # receives the app's context
 
 
@@ -161,10 +163,10 @@ async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
         factory=blueprint.breaker_factory,
     )
     async with AsyncExitStack() as resources:
-        sessions = None
+        database = None
         if blueprint.open_database is not None:
-            engine, sessions = blueprint.open_database(settings.database_url(service))
-            resources.callback(engine.dispose)
+            database = as_database(blueprint.open_database(settings.database_url(service)))
+            resources.push_async_callback(database.dispose)
         clients = {}
         if breakers:
             http_session = create_http_session(settings.client_keepalive_timeout)
@@ -197,7 +199,7 @@ async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
             ),
             breakers=breakers,
             clients=clients,
-            sessions=sessions,
+            database=database,
             health_reports=health_reports,
         )
         for task_function in blueprint.background:

@@ -1,16 +1,14 @@
 """The items service's own database."""
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase
 
-from microservicios.common.db import create_sqlite_engine
+from microservicios.common.database import Database
+from microservicios.common.database import open_database as open_service_database
 
 
 class Base(DeclarativeBase):
-    """Declarative base of this service only: its tables live in its own file."""
+    """Declarative base of this service only: its tables live in its own database."""
 
 
-def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
-    engine = create_sqlite_engine(url)
-    Base.metadata.create_all(engine)
-    return engine, sessionmaker(engine, expire_on_commit=False)
+def open_database(url: str) -> Database:
+    return open_service_database(url, Base.metadata)

@@ -6,8 +6,8 @@ twice, and a release is recorded (never deleted), so a late duplicate cannot tak
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from microservicios.common.database import DbSession
 from microservicios.items import crud
 from microservicios.items.models import Reservation
 
@@ -27,62 +27,66 @@ class ReservationReleasedError(Exception):
     """The id was already released (or released before it arrived): it cannot take stock."""
 
 
-def reserve(session: Session, *, reservation_id: str, sku: str, qty: int) -> Reservation:
+async def reserve(session: DbSession, *, reservation_id: str, sku: str, qty: int) -> Reservation:
     """Take the stock and record the reservation in one transaction, or explain why not.
 
     The common case goes first (a new id): a repeated id is noticed by the primary key,
     which rolls the whole transaction back, stock included.
     """
-    item_id = crud.take_stock(session, sku=sku, qty=qty)
+    item_id = await crud.take_stock(session, sku=sku, qty=qty)
     if item_id is None:
-        session.rollback()
-        existing = session.get(Reservation, reservation_id)
+        await session.rollback()
+        existing = await session.get(Reservation, reservation_id)
         if existing is not None:  # a retry of a reservation that already took its stock
-            return _check_repeat(session, existing, sku=sku, qty=qty)
-        if crud.find_item_id(session, sku=sku) is None:
+            return await _check_repeat(session, existing, sku=sku, qty=qty)
+        if await crud.find_item_id(session, sku=sku) is None:
             raise crud.ItemNotFoundError(sku)
         raise OutOfStockError(sku)
     reservation = Reservation(id=reservation_id, item_id=item_id, qty=qty, status=RESERVED)
     session.add(reservation)
     try:
-        session.commit()
+        await session.commit()
     except IntegrityError:
         # This id was applied before (a retry, or a racing duplicate): undo ours, answer
         # with the first one.
-        session.rollback()
-        return _check_repeat(session, session.get(Reservation, reservation_id), sku=sku, qty=qty)
+        await session.rollback()
+        return await _check_repeat(
+            session, await session.get(Reservation, reservation_id), sku=sku, qty=qty
+        )
     return reservation
 
 
-def release(session: Session, *, reservation_id: str) -> Reservation:
+async def release(session: DbSession, *, reservation_id: str) -> Reservation:
     """Give the stock back once; releasing again (or an unknown id) changes nothing."""
-    released = session.execute(
+    released = await session.execute(
         update(Reservation)
         .where(Reservation.id == reservation_id, Reservation.status == RESERVED)
         .values(status=RELEASED)
     )
     if released.rowcount == 1:
-        reservation = session.get(Reservation, reservation_id)
-        crud.return_stock(session, item_id=reservation.item_id, qty=reservation.qty)
-        session.commit()
+        reservation = await session.get(Reservation, reservation_id)
+        await crud.return_stock(session, item_id=reservation.item_id, qty=reservation.qty)
+        await session.commit()
         return reservation
-    existing = session.get(Reservation, reservation_id)
+    existing = await session.get(Reservation, reservation_id)
     if existing is not None:
         return existing
     # Released before it arrived (the reserve call timed out): leave a tombstone.
     tombstone = Reservation(id=reservation_id, item_id=None, qty=0, status=RELEASED)
     session.add(tombstone)
     try:
-        session.commit()
+        await session.commit()
     except IntegrityError:
-        session.rollback()
-        return release(session, reservation_id=reservation_id)
+        await session.rollback()
+        return await release(session, reservation_id=reservation_id)
     return tombstone
 
 
-def _check_repeat(session: Session, existing: Reservation, *, sku: str, qty: int) -> Reservation:
+async def _check_repeat(
+    session: DbSession, existing: Reservation, *, sku: str, qty: int
+) -> Reservation:
     if existing.status == RELEASED:
         raise ReservationReleasedError(existing.id)
-    if existing.qty != qty or crud.find_item_id(session, sku=sku) != existing.item_id:
+    if existing.qty != qty or await crud.find_item_id(session, sku=sku) != existing.item_id:
         raise ReservationMismatchError(existing.id)
     return existing

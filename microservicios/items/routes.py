@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, Response
 
 from microservicios.common.auth import ServiceAuth
 from microservicios.common.context import ContextDep
-from microservicios.common.db import SessionDep
+from microservicios.common.database import DbSessionDep
 from microservicios.common.errors import invalid_request
 from microservicios.common.fields import IdPath
 from microservicios.common.pagination import PageDep
@@ -41,16 +41,16 @@ SKU_IN_USE = conflict("El SKU ya es de otro ítem.")
 
 
 @router.get("/", response_model=list[ItemRead], summary="Listar ítems")
-async def list_items(session: SessionDep, page: PageDep):
-    return crud.list_items(session, limit=page.limit, offset=page.offset)
+async def list_items(session: DbSessionDep, page: PageDep):
+    return await crud.list_items(session, limit=page.limit, offset=page.offset)
 
 
 @router.post(
     "/", response_model=ItemRead, status_code=201, summary="Crear ítem", responses=SKU_IN_USE
 )
-async def create_item(data: ItemCreate, session: SessionDep, context: ContextDep):
+async def create_item(data: ItemCreate, session: DbSessionDep, context: ContextDep):
     try:
-        item = crud.create_item(session, data=data)
+        item = await crud.create_item(session, data=data)
     except crud.SkuTakenError:
         raise HTTPException(status_code=409, detail=SKU_TAKEN) from None
     context.logger.info("item.created", item_id=item.id, sku=item.sku)
@@ -58,9 +58,9 @@ async def create_item(data: ItemCreate, session: SessionDep, context: ContextDep
 
 
 @router.get("/{item_id}", response_model=ItemRead, summary="Obtener ítem", responses=NO_SUCH_ITEM)
-async def get_item(item_id: IdPath, session: SessionDep):
+async def get_item(item_id: IdPath, session: DbSessionDep):
     try:
-        return crud.get_item(session, item_id=item_id)
+        return await crud.get_item(session, item_id=item_id)
     except crud.ItemNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
 
@@ -71,9 +71,9 @@ async def get_item(item_id: IdPath, session: SessionDep):
     summary="Actualizar ítem (parcial)",
     responses={**NO_SUCH_ITEM, **SKU_IN_USE},
 )
-async def update_item(item_id: IdPath, data: ItemUpdate, session: SessionDep):
+async def update_item(item_id: IdPath, data: ItemUpdate, session: DbSessionDep):
     try:
-        return crud.update_item(session, item_id=item_id, data=data)
+        return await crud.update_item(session, item_id=item_id, data=data)
     except crud.ItemNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
     except crud.SkuTakenError:
@@ -81,9 +81,9 @@ async def update_item(item_id: IdPath, data: ItemUpdate, session: SessionDep):
 
 
 @router.delete("/{item_id}", status_code=204, summary="Eliminar ítem", responses=NO_SUCH_ITEM)
-async def delete_item(item_id: IdPath, session: SessionDep) -> Response:
+async def delete_item(item_id: IdPath, session: DbSessionDep) -> Response:
     try:
-        crud.delete_item(session, item_id=item_id)
+        await crud.delete_item(session, item_id=item_id)
     except crud.ItemNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
     return Response(status_code=204)
@@ -99,10 +99,10 @@ async def delete_item(item_id: IdPath, session: SessionDep) -> Response:
         **invalid("Datos no válidos, o ese reservation_id ya se usó con otro SKU o cantidad."),
     },
 )
-async def reserve_stock(data: ReserveRequest, session: SessionDep, context: ContextDep):
+async def reserve_stock(data: ReserveRequest, session: DbSessionDep, context: ContextDep):
     logger = context.logger
     try:
-        reservation = reservations.reserve(
+        reservation = await reservations.reserve(
             session, reservation_id=data.reservation_id, sku=data.sku, qty=data.qty
         )
     except crud.ItemNotFoundError:
@@ -127,7 +127,7 @@ async def reserve_stock(data: ReserveRequest, session: SessionDep, context: Cont
 
 
 @internal.post("/release", response_model=ReservationRead, summary="Liberar una reserva (interno)")
-async def release_stock(data: ReleaseRequest, session: SessionDep, context: ContextDep):
-    reservation = reservations.release(session, reservation_id=data.reservation_id)
+async def release_stock(data: ReleaseRequest, session: DbSessionDep, context: ContextDep):
+    reservation = await reservations.release(session, reservation_id=data.reservation_id)
     context.logger.info("stock.released", reservation_id=reservation.id, qty=reservation.qty)
     return reservation

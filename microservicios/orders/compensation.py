@@ -23,7 +23,7 @@ async def keep_releasing(saga: OrderSaga, interval: float = INTERVAL) -> None:
     """
     while True:
         saga.compensation_needed.clear()
-        saga.recover_stale()
+        await saga.recover_stale()
         await saga.release_pending()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(interval):

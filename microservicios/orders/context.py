@@ -16,10 +16,10 @@ class OrdersContext(AppContext):
     saga: OrderSaga = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.sessions is None:
+        if self.database is None:
             raise ValueError("El servicio de órdenes necesita su base de datos.")
         self.saga = OrderSaga(
-            sessions=self.sessions,
+            database=self.database,
             users=self.clients["users"],
             items=self.clients["items"],
             logger=self.logger,
@@ -40,9 +40,9 @@ async def run_compensation(context: OrdersContext) -> None:
     await keep_releasing(context.saga)
 
 
-def compensation_health(context: OrdersContext) -> dict[str, int]:
+async def compensation_health(context: OrdersContext) -> dict[str, int]:
     """How many orders still wait for their stock to go back (0 when the system is quiet)."""
-    return {"pending_releases": context.saga.pending_release_count()}
+    return {"pending_releases": await context.saga.pending_release_count()}
 
 
 async def get_saga(request: Request) -> OrderSaga:

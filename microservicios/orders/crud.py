@@ -6,8 +6,8 @@ from types import MappingProxyType
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from microservicios.common.database import DbSession
 from microservicios.orders.models import CANCELLED, CREATED, FAILED, PENDING, Order
 from microservicios.orders.schemas import OrderCreate
 
@@ -34,23 +34,23 @@ class NotCancellableError(Exception):
         self.status = status
 
 
-def list_orders(session: Session, *, limit: int, offset: int) -> list[Order]:
-    return list(session.scalars(select(Order).order_by(Order.id).limit(limit).offset(offset)))
+async def list_orders(session: DbSession, *, limit: int, offset: int) -> list[Order]:
+    return list(await session.scalars(select(Order).order_by(Order.id).limit(limit).offset(offset)))
 
 
-def get_order(session: Session, *, order_id: int) -> Order:
-    order = session.get(Order, order_id)
+async def get_order(session: DbSession, *, order_id: int) -> Order:
+    order = await session.get(Order, order_id)
     if order is None:
         raise OrderNotFoundError(order_id)
     return order
 
 
-def find_by_key(session: Session, *, key: str) -> Order | None:
-    return session.scalar(select(Order).where(Order.idempotency_key == key))
+async def find_by_key(session: DbSession, *, key: str) -> Order | None:
+    return await session.scalar(select(Order).where(Order.idempotency_key == key))
 
 
-def claim_order(
-    session: Session, *, data: OrderCreate, key: str | None, fingerprint: str | None
+async def claim_order(
+    session: DbSession, *, data: OrderCreate, key: str | None, fingerprint: str | None
 ) -> Order:
     """Write the order as PENDING; the unique key makes racing duplicates lose here."""
     order = Order(
@@ -64,81 +64,81 @@ def claim_order(
     )
     session.add(order)
     try:
-        session.commit()
+        await session.commit()
     except IntegrityError as exc:
-        session.rollback()
+        await session.rollback()
         raise KeyTakenError(key) from exc
     return order
 
 
-def mark_created(session: Session, *, order: Order) -> Order:
+async def mark_created(session: DbSession, *, order: Order) -> Order:
     """PENDING → CREATED, only if still PENDING: recovery may have failed it meanwhile."""
-    changed = session.execute(
+    changed = await session.execute(
         update(Order).where(Order.id == order.id, Order.status == PENDING).values(status=CREATED),
         execution_options=NO_SESSION_SYNC,
     )
-    session.commit()
+    await session.commit()
     if changed.rowcount != 1:
         raise OrderNoLongerPendingError(order.id)
     order.status = CREATED
     return order
 
 
-def mark_failed(session: Session, *, order: Order, release_stock: bool) -> None:
+async def mark_failed(session: DbSession, *, order: Order, release_stock: bool) -> None:
     """PENDING → FAILED (a no-op if recovery got there first). FAILED frees the
     Idempotency-Key: the client may retry with it."""
-    session.execute(
+    await session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status == PENDING)
         .values(status=FAILED, release_pending=release_stock, idempotency_key=None),
         execution_options=NO_SESSION_SYNC,
     )
-    session.commit()
+    await session.commit()
     order.status, order.idempotency_key = FAILED, None
 
 
-def fail_stale_pending(session: Session, *, started_before: datetime) -> list[int]:
+async def fail_stale_pending(session: DbSession, *, started_before: datetime) -> list[int]:
     """Backward recovery: every PENDING order started before `started_before` becomes
     FAILED with its reservation to release. Returns the ids it changed."""
     stale = select(Order.id).where(Order.status == PENDING, Order.created_at < started_before)
     failed = []
-    for order_id in session.scalars(stale).all():
+    for order_id in (await session.scalars(stale)).all():
         # One conditional UPDATE each: an order that a live request finished a moment ago
         # (or that another replica recovered) is left alone.
-        changed = session.execute(
+        changed = await session.execute(
             update(Order)
             .where(Order.id == order_id, Order.status == PENDING)
             .values(status=FAILED, release_pending=True, idempotency_key=None)
         )
         if changed.rowcount == 1:
             failed.append(order_id)
-    session.commit()
+    await session.commit()
     return failed
 
 
-def start_cancel(session: Session, *, order_id: int) -> Order:
+async def start_cancel(session: DbSession, *, order_id: int) -> Order:
     """CREATED → CANCELLED in one conditional UPDATE, so two cancels cannot both win."""
-    cancelled = session.execute(
+    cancelled = await session.execute(
         update(Order)
         .where(Order.id == order_id, Order.status == CREATED)
         .values(status=CANCELLED, release_pending=True)
     )
-    session.commit()
-    order = get_order(session, order_id=order_id)
+    await session.commit()
+    order = await get_order(session, order_id=order_id)
     if cancelled.rowcount != 1 and order.status != CANCELLED:
         raise NotCancellableError(order.status)
     return order
 
 
-def orders_to_release(session: Session, *, limit: int = 50) -> list[Order]:
+async def orders_to_release(session: DbSession, *, limit: int = 50) -> list[Order]:
     query = select(Order).where(Order.release_pending.is_(True)).order_by(Order.id).limit(limit)
-    return list(session.scalars(query))
+    return list(await session.scalars(query))
 
 
-def count_pending_releases(session: Session) -> int:
-    return session.scalar(select(func.count()).where(Order.release_pending.is_(True))) or 0
+async def count_pending_releases(session: DbSession) -> int:
+    return await session.scalar(select(func.count()).where(Order.release_pending.is_(True))) or 0
 
 
-def mark_released(session: Session, *, order_id: int) -> None:
-    session.execute(update(Order).where(Order.id == order_id).values(release_pending=False))
-    session.commit()
+async def mark_released(session: DbSession, *, order_id: int) -> None:
+    await session.execute(update(Order).where(Order.id == order_id).values(release_pending=False))
+    await session.commit()

@@ -18,8 +18,10 @@ FAILED = "FAILED"  # could not be placed; its reservation (if any) is released
 CANCELLED = "CANCELLED"  # cancelled by the client; its stock is returned
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def utc_now() -> datetime:
+    """Now in UTC, without a zone: the column is a plain TIMESTAMP that always holds UTC
+    (PostgreSQL refuses to mix zoned and plain values; SQLite keeps no zone at all)."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Order(Base):
@@ -37,4 +39,4 @@ class Order(Base):
     # The client's Idempotency-Key (freed if the order fails, so a retry can try again).
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Response
 
-from microservicios.common.db import SessionDep
+from microservicios.common.database import DbSessionDep
 from microservicios.common.errors import invalid_request
 from microservicios.common.fields import IdPath
 from microservicios.common.headers import IDEMPOTENCY_KEY_HEADER, RETRY_AFTER_HEADER
@@ -37,16 +37,16 @@ IdempotencyKey = Annotated[
 
 
 @router.get("/", response_model=list[OrderRead], summary="Listar órdenes")
-async def list_orders(session: SessionDep, page: PageDep):
-    return crud.list_orders(session, limit=page.limit, offset=page.offset)
+async def list_orders(session: DbSessionDep, page: PageDep):
+    return await crud.list_orders(session, limit=page.limit, offset=page.offset)
 
 
 @router.get(
     "/{order_id}", response_model=OrderRead, summary="Obtener orden", responses=NO_SUCH_ORDER
 )
-async def get_order(order_id: IdPath, session: SessionDep):
+async def get_order(order_id: IdPath, session: DbSessionDep):
     try:
-        return crud.get_order(session, order_id=order_id)
+        return await crud.get_order(session, order_id=order_id)
     except crud.OrderNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
 

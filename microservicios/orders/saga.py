@@ -27,14 +27,13 @@ import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy.orm import Session, sessionmaker
-
+from microservicios.common.database import Database
 from microservicios.common.errors import ServiceUnavailableError
 from microservicios.common.logs import EventLogger
 from microservicios.orders import crud, remote
-from microservicios.orders.models import PENDING, Order
+from microservicios.orders.models import PENDING, Order, utc_now
 from microservicios.orders.schemas import OrderCreate
 
 KEY_WAIT_SECONDS = 3.0
@@ -58,7 +57,7 @@ def fingerprint(data: OrderCreate) -> str:
 class OrderSaga:
     """Places and cancels orders, and gives reserved stock back."""
 
-    sessions: sessionmaker[Session]
+    database: Database
     users: remote.Dependency
     items: remote.Dependency
     logger: EventLogger
@@ -81,14 +80,14 @@ class OrderSaga:
             await remote.reserve_stock(
                 self.items, reservation_id=order.reservation_id, sku=data.item_sku, qty=data.qty
             )
-            with self.sessions() as session:
+            async with self.database.session() as session:
                 session.add(order)
-                crud.mark_created(session, order=order)
+                await crud.mark_created(session, order=order)
         except BaseException as exc:
             self._log_failure(exc, data)
-            with self.sessions() as session:
+            async with self.database.session() as session:
                 session.add(order)
-                crud.mark_failed(session, order=order, release_stock=reservation_requested)
+                await crud.mark_failed(session, order=order, release_stock=reservation_requested)
             if reservation_requested:
                 self.compensation_needed.set()
             raise
@@ -97,8 +96,8 @@ class OrderSaga:
 
     async def cancel(self, order_id: int) -> Order:
         """CANCELLED once; the stock goes back now if items answers, else by compensation."""
-        with self.sessions() as session:
-            order = crud.start_cancel(session, order_id=order_id)
+        async with self.database.session() as session:
+            order = await crud.start_cancel(session, order_id=order_id)
         if not await self.release_now(order):
             self.compensation_needed.set()
         return order
@@ -111,35 +110,35 @@ class OrderSaga:
             await remote.release_stock(self.items, reservation_id=order.reservation_id)
         except ServiceUnavailableError:
             return False
-        with self.sessions() as session:
-            crud.mark_released(session, order_id=order.id)
+        async with self.database.session() as session:
+            await crud.mark_released(session, order_id=order.id)
         order.release_pending = False
         self.logger.info("reservation.released", order_id=order.id, status=order.status)
         return True
 
     async def release_pending(self) -> None:
         """One round of compensation: try each pending release, stop if items is not answering."""
-        with self.sessions() as session:
-            pending = crud.orders_to_release(session)
+        async with self.database.session() as session:
+            pending = await crud.orders_to_release(session)
         for order in pending:
             if not await self.release_now(order):
                 return  # try again on the next round
 
-    def recover_stale(self) -> int:
+    async def recover_stale(self) -> int:
         """Fail every PENDING order older than `stale_after` (its placer died) and wake the
         compensation task to release its stock. Returns how many it recovered."""
-        started_before = datetime.now(UTC) - timedelta(seconds=self.stale_after)
-        with self.sessions() as session:
-            recovered = crud.fail_stale_pending(session, started_before=started_before)
+        started_before = utc_now() - timedelta(seconds=self.stale_after)
+        async with self.database.session() as session:
+            recovered = await crud.fail_stale_pending(session, started_before=started_before)
         for order_id in recovered:
             self.logger.warning("order.recovered", order_id=order_id, status="FAILED")
         if recovered:
             self.compensation_needed.set()
         return len(recovered)
 
-    def pending_release_count(self) -> int:
-        with self.sessions() as session:
-            return crud.count_pending_releases(session)
+    async def pending_release_count(self) -> int:
+        async with self.database.session() as session:
+            return await crud.count_pending_releases(session)
 
     async def _claim(self, data: OrderCreate, key: str | None) -> Order:
         """A new PENDING order, or the finished order an earlier request with `key` placed."""
@@ -147,11 +146,13 @@ class OrderSaga:
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + KEY_WAIT_SECONDS
         while True:
-            with self.sessions() as session:
-                existing = crud.find_by_key(session, key=key) if key else None
+            async with self.database.session() as session:
+                existing = await crud.find_by_key(session, key=key) if key else None
                 if existing is None:
                     try:
-                        return crud.claim_order(session, data=data, key=key, fingerprint=body_print)
+                        return await crud.claim_order(
+                            session, data=data, key=key, fingerprint=body_print
+                        )
                     except crud.KeyTakenError:
                         continue  # claimed by a racing duplicate a moment ago: look again
             if existing.request_fingerprint != body_print:

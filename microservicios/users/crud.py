@@ -2,8 +2,8 @@
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from microservicios.common.database import DbSession
 from microservicios.users.models import User
 from microservicios.users.schemas import UserCreate, UserUpdate
 
@@ -16,43 +16,43 @@ class EmailTakenError(Exception):
     pass
 
 
-def list_users(session: Session, *, limit: int, offset: int) -> list[User]:
+async def list_users(session: DbSession, *, limit: int, offset: int) -> list[User]:
     query = select(User).order_by(User.id).limit(limit).offset(offset)
-    return list(session.scalars(query))
+    return list(await session.scalars(query))
 
 
-def get_user(session: Session, *, user_id: int) -> User:
-    user = session.get(User, user_id)
+async def get_user(session: DbSession, *, user_id: int) -> User:
+    user = await session.get(User, user_id)
     if user is None:
         raise UserNotFoundError(user_id)
     return user
 
 
-def create_user(session: Session, *, data: UserCreate) -> User:
+async def create_user(session: DbSession, *, data: UserCreate) -> User:
     user = User(name=data.name, email=data.email)
     session.add(user)
-    _commit_or_email_taken(session)
+    await _commit_or_email_taken(session)
     return user
 
 
-def update_user(session: Session, *, user_id: int, data: UserUpdate) -> User:
-    user = get_user(session, user_id=user_id)
+async def update_user(session: DbSession, *, user_id: int, data: UserUpdate) -> User:
+    user = await get_user(session, user_id=user_id)
     for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(user, field, value)
-    _commit_or_email_taken(session)
+    await _commit_or_email_taken(session)
     return user
 
 
-def delete_user(session: Session, *, user_id: int) -> None:
-    user = get_user(session, user_id=user_id)
-    session.delete(user)
-    session.commit()
+async def delete_user(session: DbSession, *, user_id: int) -> None:
+    user = await get_user(session, user_id=user_id)
+    await session.delete(user)
+    await session.commit()
 
 
-def _commit_or_email_taken(session: Session) -> None:
+async def _commit_or_email_taken(session: DbSession) -> None:
     # The unique index decides, so two racing requests cannot both take one address.
     try:
-        session.commit()
+        await session.commit()
     except IntegrityError as exc:
-        session.rollback()
+        await session.rollback()
         raise EmailTakenError from exc

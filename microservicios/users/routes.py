@@ -3,7 +3,7 @@
 from fastapi import APIRouter, HTTPException, Response
 
 from microservicios.common.context import ContextDep
-from microservicios.common.db import SessionDep
+from microservicios.common.database import DbSessionDep
 from microservicios.common.fields import IdPath
 from microservicios.common.pagination import PageDep
 from microservicios.common.responses import INVALID, UNAVAILABLE, conflict, not_found
@@ -19,16 +19,16 @@ EMAIL_IN_USE = conflict("El email ya es de otro usuario.")
 
 
 @router.get("/", response_model=list[UserRead], summary="Listar usuarios")
-async def list_users(session: SessionDep, page: PageDep):
-    return crud.list_users(session, limit=page.limit, offset=page.offset)
+async def list_users(session: DbSessionDep, page: PageDep):
+    return await crud.list_users(session, limit=page.limit, offset=page.offset)
 
 
 @router.post(
     "/", response_model=UserRead, status_code=201, summary="Crear usuario", responses=EMAIL_IN_USE
 )
-async def create_user(data: UserCreate, session: SessionDep, context: ContextDep):
+async def create_user(data: UserCreate, session: DbSessionDep, context: ContextDep):
     try:
-        user = crud.create_user(session, data=data)
+        user = await crud.create_user(session, data=data)
     except crud.EmailTakenError:
         raise HTTPException(status_code=409, detail=EMAIL_TAKEN) from None
     context.logger.info("user.created", user_id=user.id)
@@ -38,9 +38,9 @@ async def create_user(data: UserCreate, session: SessionDep, context: ContextDep
 @router.get(
     "/{user_id}", response_model=UserRead, summary="Obtener usuario", responses=NO_SUCH_USER
 )
-async def get_user(user_id: IdPath, session: SessionDep):
+async def get_user(user_id: IdPath, session: DbSessionDep):
     try:
-        return crud.get_user(session, user_id=user_id)
+        return await crud.get_user(session, user_id=user_id)
     except crud.UserNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
 
@@ -51,9 +51,9 @@ async def get_user(user_id: IdPath, session: SessionDep):
     summary="Actualizar usuario (parcial)",
     responses={**NO_SUCH_USER, **EMAIL_IN_USE},
 )
-async def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep):
+async def update_user(user_id: IdPath, data: UserUpdate, session: DbSessionDep):
     try:
-        return crud.update_user(session, user_id=user_id, data=data)
+        return await crud.update_user(session, user_id=user_id, data=data)
     except crud.UserNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
     except crud.EmailTakenError:
@@ -61,9 +61,9 @@ async def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep):
 
 
 @router.delete("/{user_id}", status_code=204, summary="Eliminar usuario", responses=NO_SUCH_USER)
-async def delete_user(user_id: IdPath, session: SessionDep, context: ContextDep) -> Response:
+async def delete_user(user_id: IdPath, session: DbSessionDep, context: ContextDep) -> Response:
     try:
-        crud.delete_user(session, user_id=user_id)
+        await crud.delete_user(session, user_id=user_id)
     except crud.UserNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
     context.logger.info("user.deleted", user_id=user_id)

@@ -388,7 +388,7 @@ def apps(tmp_path_factory, nowhere) -> Iterator[dict[str, RunningApp]]:
             running[entry.name] = RunningApp(
                 client=client,
                 dependencies=frozenset(context.breakers),
-                has_database=context.sessions is not None,
+                has_database=context.database is not None,
             )
         yield running
 

@@ -1,13 +1,12 @@
 """/health/live and /health/ready, for an orchestrator's probes."""
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 
 from microservicios.common.context import context_of
-from microservicios.common.db import UnsupportedDatabaseError, create_sqlite_engine
+from microservicios.common.database import as_database
+from microservicios.common.db import create_sqlite_engine
 from microservicios.gateway.main import create_app as create_gateway
-from microservicios.users.main import create_app as create_users
 
 
 def test_live_and_ready_answer_when_the_database_does(users):
@@ -21,7 +20,7 @@ def test_ready_is_503_when_its_own_database_does_not_answer(items, tmp_path):
     broken = create_sqlite_engine(f"sqlite:///{(tmp_path / 'x.db').as_posix()}")
     (tmp_path / "x.db").unlink()
     (tmp_path / "x.db").mkdir()  # a folder where the file was: SQLite cannot open it
-    context_of(items.app).sessions = sessionmaker(broken)
+    context_of(items.app).database = as_database((broken, sessionmaker(broken)))
     answer = items.get("/health/ready")
     assert answer.status_code == 503
     assert answer.json()["detail"] == "La base de datos del servicio no responde."
@@ -33,14 +32,3 @@ def test_the_gateway_is_ready_without_a_database(settings):
     even with every service it routes to unreachable (settings point them nowhere)."""
     with TestClient(create_gateway(settings)) as gateway:
         assert gateway.get("/health/ready").json() == {"service": "gateway", "status": "ok"}
-
-
-def test_a_postgresql_url_is_refused_in_spanish_until_the_services_support_it(settings):
-    """Today the services use SQLite only: a PostgreSQL URL stops the start with a clear
-    Spanish reason instead of a driver's TypeError."""
-    postgres = settings.model_copy(
-        update={"users_database_url": "postgresql+asyncpg://u@127.0.0.1:5432/u"}
-    )
-    with pytest.raises(UnsupportedDatabaseError, match="todavía sólo usan SQLite"):
-        with TestClient(create_users(postgres)):
-            pass

@@ -1,9 +1,9 @@
 """The orders saga with fake users/items clients and an in-memory database: no sockets."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
@@ -11,11 +11,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from microservicios.common.client import UpstreamResponse
+from microservicios.common.database import Database, SyncSession
 from microservicios.common.errors import CircuitOpenError, ServiceUnavailableError
 from microservicios.common.logs import EventLogger, LogRecord
 from microservicios.orders import crud
 from microservicios.orders.db import open_database
-from microservicios.orders.models import CREATED, FAILED, PENDING, Order
+from microservicios.orders.models import CREATED, FAILED, PENDING, Order, utc_now
 from microservicios.orders.remote import NotEnoughStockError, SkuNotFoundError, UserNotFoundError
 from microservicios.orders.saga import IdempotencyKeyMismatchError, OrderSaga, fingerprint
 from microservicios.orders.schemas import OrderCreate
@@ -32,7 +33,7 @@ class FakeService:
     answers: dict[tuple[str, str], Answer] = field(default_factory=dict)
     calls: list[tuple[str, str, dict | None]] = field(default_factory=list)
     circuit_open: bool = False
-    on_call: Callable[[], None] | None = None  # runs during each call, before it answers
+    on_call: Callable[[], Awaitable[object]] | None = None  # runs during each call, first
 
     def ensure_available(self) -> None:
         if self.circuit_open:
@@ -41,7 +42,7 @@ class FakeService:
     async def request(self, method, path, *, json=None, headers=None) -> UpstreamResponse:  # noqa: ANN001
         self.calls.append((method, path, json))
         if self.on_call is not None:
-            self.on_call()
+            await self.on_call()
         answer = self.answers.get((method, path), 200)
         if isinstance(answer, Exception):
             raise answer
@@ -57,10 +58,17 @@ UNREACHABLE = ServiceUnavailableError("items", "no acepta conexiones")
 
 
 @pytest.fixture
-def sessions() -> sessionmaker[Session]:
-    engine, factory = open_database("sqlite://")
-    yield factory
-    engine.dispose()
+def database() -> Database:
+    """orders' tables in an in-memory SQLite, shared by every session."""
+    opened = open_database("sqlite://")
+    yield opened
+    asyncio.run(opened.dispose())
+
+
+@pytest.fixture
+def sessions(database: Database) -> sessionmaker[Session]:
+    """Plain sessions on the same database, for the tests' own look at the tables."""
+    return database.sync_sessions
 
 
 @pytest.fixture
@@ -79,9 +87,9 @@ def records() -> list[LogRecord]:
 
 
 @pytest.fixture
-def saga(sessions, users, items, records) -> OrderSaga:
+def saga(database, users, items, records) -> OrderSaga:
     return OrderSaga(
-        sessions=sessions,
+        database=database,
         users=users,
         items=items,
         logger=EventLogger("orders", sinks=[records.append]),
@@ -95,7 +103,7 @@ def run(coroutine):  # noqa: ANN001, ANN201
 
 def stored(sessions: sessionmaker[Session]) -> list[Order]:
     with sessions() as session:
-        return crud.list_orders(session, limit=100, offset=0)
+        return run(crud.list_orders(SyncSession(session), limit=100, offset=0))
 
 
 def test_places_an_order(saga, sessions, users, items):
@@ -160,11 +168,11 @@ def test_unreachable_items_leaves_a_release_that_compensation_completes(saga, se
 
     items.answers[RELEASE] = UNREACHABLE
     run(saga.release_pending())
-    assert saga.pending_release_count() == 1  # items still down: nothing is lost
+    assert run(saga.pending_release_count()) == 1  # items still down: nothing is lost
 
     del items.answers[RELEASE]
     run(saga.release_pending())
-    assert saga.pending_release_count() == 0
+    assert run(saga.pending_release_count()) == 0
     releases = [json for method, path, json in items.calls if (method, path) == RELEASE]
     assert releases[-1] == {"reservation_id": order.reservation_id}
 
@@ -192,7 +200,7 @@ def test_failure_storing_after_reservation_releases_it(saga, sessions, items):
     run(saga.release_pending())
     assert items.calls[-1] == ("POST", "/items/internal/release",
                                {"reservation_id": order.reservation_id})  # fmt: skip
-    assert saga.pending_release_count() == 0
+    assert run(saga.pending_release_count()) == 0
 
 
 def test_same_key_replays_the_first_answer(saga, sessions, items):
@@ -234,14 +242,17 @@ def test_cancel_returns_the_stock_once(saga, sessions, items):
     assert cancelled.status == "CANCELLED"
     releases = [json for method, path, json in items.calls if (method, path) == RELEASE]
     assert releases == [{"reservation_id": order.reservation_id}]
-    assert saga.pending_release_count() == 0
+    assert run(saga.pending_release_count()) == 0
 
 
 def orphan(sessions: sessionmaker[Session], key: str, age_seconds: float) -> Order:
     """A PENDING order left behind by a process that died `age_seconds` ago mid-saga."""
     with sessions() as session:
-        order = crud.claim_order(session, data=ORDER, key=key, fingerprint=fingerprint(ORDER))
-        order.created_at = datetime.now(UTC) - timedelta(seconds=age_seconds)
+        claim = crud.claim_order(
+            SyncSession(session), data=ORDER, key=key, fingerprint=fingerprint(ORDER)
+        )
+        order = run(claim)
+        order.created_at = utc_now() - timedelta(seconds=age_seconds)
         session.commit()
         return order
 
@@ -250,7 +261,7 @@ def test_recovery_fails_a_stale_pending_order_and_releases_it(saga, sessions, it
     """An order PENDING for longer than any live request can take is FAILED, its
     reservation released, and its Idempotency-Key answers again (a new placement)."""
     order = orphan(sessions, "k-dead", age_seconds=saga.stale_after + 1)
-    assert saga.recover_stale() == 1
+    assert run(saga.recover_stale()) == 1
     [stored_order] = stored(sessions)
     assert (stored_order.status, stored_order.release_pending) == (FAILED, True)
     assert saga.compensation_needed.is_set()
@@ -264,7 +275,7 @@ def test_recovery_fails_a_stale_pending_order_and_releases_it(saga, sessions, it
 def test_recovery_leaves_a_recent_pending_order_alone(saga, sessions, items):
     """A PENDING order younger than `stale_after` may still be in flight: untouched."""
     orphan(sessions, "k-young", age_seconds=0)
-    assert saga.recover_stale() == 0
+    assert run(saga.recover_stale()) == 0
     assert [o.status for o in stored(sessions)] == [PENDING]
     assert items.calls == []
 
@@ -280,4 +291,4 @@ def test_an_order_recovered_while_in_flight_is_not_created(saga, sessions, items
     assert (order.status, order.release_pending) == (FAILED, True)
     items.on_call = None
     run(saga.release_pending())
-    assert saga.pending_release_count() == 0
+    assert run(saga.pending_release_count()) == 0

@@ -1,0 +1,137 @@
+"""A service's own database — SQLite in class, PostgreSQL in a deployment — behind one
+async session interface, so the same crud code runs on both.
+
+PostgreSQL is a server over the network: its sessions are SQLAlchemy's `AsyncSession` on
+the asyncpg driver, and the event loop keeps serving while a query travels. SQLite is a
+file in this process: a query takes microseconds, and handing it to a thread (what an async
+SQLite driver does) costs more than the query (measured here: 3x fewer requests per second
+when four services share one process). So SQLite sessions stay plain and synchronous,
+wrapped to offer the same awaitable methods (`SyncSession`).
+
+Tables: SQLite files are created at start (instant, for the in-process cluster); a
+PostgreSQL database gets its tables from the versioned migrations
+(`python -m microservicios.migrate SERVICE`), a deployment step of its own.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from microservicios.common.context import context_of
+from microservicios.common.db import UnsupportedDatabaseError, create_sqlite_engine
+
+POOL_SIZE = 20  # connections per service process to its PostgreSQL
+
+
+class DbSession(Protocol):
+    """What the services' crud code uses of a session (AsyncSession has all of it)."""
+
+    def add(self, instance: object) -> None: ...
+    async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any: ...
+    async def scalar(self, statement: Any, *args: Any, **kwargs: Any) -> Any: ...
+    async def scalars(self, statement: Any, *args: Any, **kwargs: Any) -> Any: ...
+    async def get(self, entity: Any, ident: Any) -> Any: ...
+    async def delete(self, instance: object) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+class SyncSession:
+    """A SQLite `Session` with the awaitable methods of `DbSession` (no thread hop)."""
+
+    def __init__(self, session: Session) -> None:
+        self.sync_session = session
+
+    def add(self, instance: object) -> None:
+        self.sync_session.add(instance)
+
+    async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.sync_session.execute(statement, *args, **kwargs)
+
+    async def scalar(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.sync_session.scalar(statement, *args, **kwargs)
+
+    async def scalars(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.sync_session.scalars(statement, *args, **kwargs)
+
+    async def get(self, entity: Any, ident: Any) -> Any:
+        return self.sync_session.get(entity, ident)
+
+    async def delete(self, instance: object) -> None:
+        self.sync_session.delete(instance)
+
+    async def commit(self) -> None:
+        self.sync_session.commit()
+
+    async def rollback(self) -> None:
+        self.sync_session.rollback()
+
+
+@dataclass(frozen=True)
+class Database:
+    """How a service reaches its database: `session()` for each unit of work."""
+
+    url: str
+    session: Callable[[], AbstractAsyncContextManager[DbSession]]
+    dispose: Callable[[], Awaitable[None]]
+    # The plain SQLite sessions, for code written synchronously (lab 6's SessionDep).
+    sync_sessions: sessionmaker[Session] | None = None
+
+
+def open_database(url: str, metadata: MetaData) -> Database:
+    """SQLite (tables created now) or an async PostgreSQL URL (tables from migrations)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _open_sqlite(url, metadata)
+    if parsed.get_backend_name() == "postgresql" and parsed.get_dialect().is_async:
+        return _open_postgresql(url)
+    raise UnsupportedDatabaseError(
+        f"Base de datos no soportada: '{parsed.drivername}'. Usá sqlite:///archivo.db o "
+        "postgresql+asyncpg://usuario:contraseña@host:5432/base."
+    )
+
+
+def _open_sqlite(url: str, metadata: MetaData) -> Database:
+    engine = create_sqlite_engine(url)
+    metadata.create_all(engine)
+    return as_database((engine, sessionmaker(engine, expire_on_commit=False)))
+
+
+def _open_postgresql(url: str) -> Database:
+    engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=0, pool_pre_ping=True)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    return Database(url, sessions, engine.dispose)
+
+
+def as_database(opened: "Database | tuple[Any, sessionmaker[Session]]") -> Database:
+    """A `Database` from what an app's opener returned: one already, or (as lab 6 writes
+    it) a SQLite engine and its sessionmaker."""
+    if isinstance(opened, Database):
+        return opened
+    engine, sessions = opened
+
+    @asynccontextmanager
+    async def session() -> AsyncIterator[DbSession]:
+        with sessions() as plain:
+            yield SyncSession(plain)
+
+    async def dispose() -> None:
+        engine.dispose()
+
+    return Database(str(engine.url), session, dispose, sync_sessions=sessions)
+
+
+async def get_db_session(request: Request) -> AsyncIterator[DbSession]:
+    """One session per request on the app's own database (SQLite or PostgreSQL)."""
+    async with context_of(request.app).session() as session:
+        yield session
+
+
+DbSessionDep = Annotated[DbSession, Depends(get_db_session)]
