@@ -62,23 +62,39 @@ def unique_sku() -> Callable[[], str]:
     return helpers.unique_sku
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """One running cluster shared by the tests that only add data (never kill services)."""
+DATABASES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def cluster(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:  # noqa: ANN001
+    """One running cluster shared by the tests that only add data (never kill services);
+    once on SQLite files, once on PostgreSQL databases of its own."""
     # Its tests check answers, never timing, and some send many requests at once: PATIENT
     # timeouts keep a busy machine from turning a slow call into a 503.
-    running = helpers.make_cluster(tmp_path_factory.mktemp("cluster"), **helpers.PATIENT)
+    urls = helpers.postgres_service_databases() if request.param == "postgresql" else {}
+    databases = {f"{service}_database_url": url for service, url in urls.items()}
+    running = helpers.make_cluster(
+        tmp_path_factory.mktemp("cluster"), **helpers.PATIENT, **databases
+    )
     running.start()
     try:
         yield running
     finally:
         helpers.settle_and_stop(running)
+        for url in urls.values():
+            helpers.drop_postgres_database(url)
 
 
-@pytest.fixture
-def fresh_cluster(tmp_path: Path) -> Iterator[Cluster]:
-    """A cluster of this test's own, for tests that kill, revive or stop services."""
-    running = helpers.make_cluster(tmp_path / "cluster")
+@pytest.fixture(params=DATABASES)
+def fresh_cluster(request, tmp_path: Path) -> Iterator[Cluster]:  # noqa: ANN001
+    """A cluster of this test's own, for tests that kill, revive or stop services (on
+    SQLite, and on the session's PostgreSQL databases, emptied first)."""
+    databases = {}
+    if request.param == "postgresql":
+        urls = request.getfixturevalue("postgres_databases")
+        helpers.empty_postgres_tables(urls)
+        databases = {f"{service}_database_url": url for service, url in urls.items()}
+    running = helpers.make_cluster(tmp_path / "cluster", **databases)
     running.start()
     try:
         yield running
@@ -119,3 +135,25 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         helpers.drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[dict[str, str]]:
+    """users', items' and orders' databases on the local PostgreSQL, migrated, for the
+    whole session (tests empty them: `empty_postgres_tables`)."""
+    urls = helpers.postgres_service_databases()
+    try:
+        yield urls
+    finally:
+        for url in urls.values():
+            helpers.drop_postgres_database(url)
+
+
+def settings_on(database: str, request: pytest.FixtureRequest, base: Settings) -> Settings:
+    """`base` as is (SQLite files in its data_dir), or pointed at the session's PostgreSQL
+    databases, emptied for this test."""
+    if database == "sqlite":
+        return base
+    urls = request.getfixturevalue("postgres_databases")
+    helpers.empty_postgres_tables(urls)
+    return base.model_copy(update={f"{service}_database_url": url for service, url in urls.items()})

@@ -344,3 +344,36 @@ def create_postgres_database() -> str:
 def drop_postgres_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_service_databases() -> dict[str, str]:
+    """One new database per service on the local server, migrated to the newest schema:
+    {service: postgresql+asyncpg URL}. Skips (fails in CI) without a server."""
+    from microservicios.migrations import SERVICES_WITH_DATABASE, upgrade
+
+    urls = {service: create_postgres_database() for service in SERVICES_WITH_DATABASE}
+    for service, url in urls.items():
+        upgrade(service, url)
+    return urls
+
+
+def empty_postgres_tables(urls: dict[str, str]) -> None:
+    """Delete every row of every service's tables (ids start again at 1)."""
+    import asyncio
+
+    import asyncpg
+
+    from microservicios.migrations import metadata_of
+
+    async def empty() -> None:
+        for service, url in urls.items():
+            tables = ", ".join(t.name for t in metadata_of(service).sorted_tables)
+            connection = await asyncpg.connect(
+                **{**POSTGRES, "database": url.rsplit("/", 1)[1]}, timeout=5
+            )
+            try:
+                await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            finally:
+                await connection.close()
+
+    asyncio.run(empty())
