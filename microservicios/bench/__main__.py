@@ -14,7 +14,7 @@ import uuid
 
 import httpx
 
-from microservicios.bench import panel_cost
+from microservicios.bench import panel_cost, postgres
 from microservicios.cluster import Cluster
 from microservicios.common.cli import spanish_parser
 
@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         order = {"user_id": user_id, "item_sku": sku, "qty": 1}
         orders = measure(cluster.url("gateway") + "/orders/", method="POST", body=order, **load)
         open_breaker = measure_with_items_down(cluster, order, load)
+    on_postgres = postgres.orders_per_second(measure, seed, load)
     panel_figures = None
     if not args.no_panel:
         panel_figures = panel_cost.compare(measure, seed, load, args.rounds)
@@ -120,6 +121,13 @@ def main(argv: list[str] | None = None) -> None:
         "* con el circuito hacia items abierto: se espera 503 inmediato con Retry-After "
         f"(estados: {open_breaker['statuses']})"
     )
+    if on_postgres is None:
+        print("\nPostgreSQL: no hay un servidor en 127.0.0.1:5432; sin esa medición.")
+    else:
+        print(
+            f"\nPOST /orders/ vía gateway: {orders['rps']:.0f} órdenes/s con SQLite, "
+            f"{on_postgres:.0f} con PostgreSQL (asyncpg, servidor local)"
+        )
     if panel_figures is not None:
         print("\n" + "\n".join(panel_cost.report(*panel_figures)))
 
