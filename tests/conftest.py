@@ -62,10 +62,7 @@ def unique_sku() -> Callable[[], str]:
     return helpers.unique_sku
 
 
-DATABASES = ("sqlite", "postgresql")
-
-
-@pytest.fixture(scope="session", params=DATABASES)
+@pytest.fixture(scope="session", params=helpers.DATABASES)
 def cluster(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:  # noqa: ANN001
     """One running cluster shared by the tests that only add data (never kill services);
     once on SQLite files, once on PostgreSQL databases of its own."""
@@ -85,7 +82,7 @@ def cluster(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clust
             helpers.drop_postgres_database(url)
 
 
-@pytest.fixture(params=DATABASES)
+@pytest.fixture(params=helpers.DATABASES)
 def fresh_cluster(request, tmp_path: Path) -> Iterator[Cluster]:  # noqa: ANN001
     """A cluster of this test's own, for tests that kill, revive or stop services (on
     SQLite, and on the session's PostgreSQL databases, emptied first)."""
@@ -147,13 +144,3 @@ def postgres_databases() -> Iterator[dict[str, str]]:
     finally:
         for url in urls.values():
             helpers.drop_postgres_database(url)
-
-
-def settings_on(database: str, request: pytest.FixtureRequest, base: Settings) -> Settings:
-    """`base` as is (SQLite files in its data_dir), or pointed at the session's PostgreSQL
-    databases, emptied for this test."""
-    if database == "sqlite":
-        return base
-    urls = request.getfixturevalue("postgres_databases")
-    helpers.empty_postgres_tables(urls)
-    return base.model_copy(update={f"{service}_database_url": url for service, url in urls.items()})

@@ -377,3 +377,16 @@ def empty_postgres_tables(urls: dict[str, str]) -> None:
                 await connection.close()
 
     asyncio.run(empty())
+
+
+DATABASES = ("sqlite", "postgresql")  # what the integration and e2e suites run on
+
+
+def settings_on(database: str, request: pytest.FixtureRequest, base: Settings) -> Settings:
+    """`base` as is (SQLite files in its data_dir), or pointed at the session's PostgreSQL
+    databases, emptied for this test."""
+    if database == "sqlite":
+        return base
+    urls = request.getfixturevalue("postgres_databases")
+    empty_postgres_tables(urls)
+    return base.model_copy(update={f"{service}_database_url": url for service, url in urls.items()})

@@ -9,14 +9,13 @@ from microservicios.items.main import create_app as create_items
 from microservicios.orders.main import create_app as create_orders
 from microservicios.users.main import create_app as create_users
 from tests import helpers
-from tests.conftest import DATABASES, settings_on
 
 
-@pytest.fixture(params=DATABASES)
+@pytest.fixture(params=helpers.DATABASES)
 def settings(request, tmp_path, nowhere):  # noqa: ANN001, ANN201
     """Each integration test runs twice: on SQLite files, and on PostgreSQL."""
     base = helpers.make_settings(tmp_path, **helpers.dependencies_at(nowhere))
-    return settings_on(request.param, request, base)
+    return helpers.settings_on(request.param, request, base)
 
 
 @pytest.fixture
