@@ -20,7 +20,15 @@ from microservicios.common.settings import Settings
 from microservicios.items.main import create_app as create_items
 from microservicios.orders.main import create_app as create_orders
 from microservicios.users.main import create_app as create_users
-from tests.helpers import PATIENT, create_item, create_user, eventually, make_settings
+from tests.helpers import (
+    PATIENT,
+    create_item,
+    create_user,
+    empty_postgres_tables,
+    eventually,
+    make_settings,
+    service_token,
+)
 
 ORDERS = 200
 STOCK = 50
@@ -46,13 +54,17 @@ def settings_for(base: Settings, **urls: str) -> Settings:
 
 
 @pytest.fixture
-def replicas(tmp_path, postgres_databases) -> Iterator[dict[str, list[str]]]:  # noqa: ANN001
-    """users ×1, items ×2, orders ×2 (orders[i] calls items[i]), all on the same databases."""
-    from tests.helpers import empty_postgres_tables
-
+def base_settings(tmp_path, postgres_databases) -> Settings:  # noqa: ANN001
     empty_postgres_tables(postgres_databases)
     databases = {f"{s}_database_url": url for s, url in postgres_databases.items()}
-    base = make_settings(tmp_path, **PATIENT, **databases)
+    return make_settings(tmp_path, **PATIENT, **databases)
+
+
+@pytest.fixture
+def replicas(base_settings, log_records) -> Iterator[dict[str, list[str]]]:  # noqa: ANN001
+    """users ×1, items ×2, orders ×2 (orders[i] calls items[i]), all on the same databases;
+    the orders replicas log to `log_records`."""
+    base = base_settings
     with contextlib.ExitStack() as stack:
         users = stack.enter_context(serving("users", lambda: create_users(base)))
         items = [
@@ -62,7 +74,10 @@ def replicas(tmp_path, postgres_databases) -> Iterator[dict[str, list[str]]]:  #
             stack.enter_context(
                 serving(
                     f"orders-{i}",
-                    lambda i=i: create_orders(settings_for(base, users=users, items=items[i])),
+                    lambda i=i: create_orders(
+                        settings_for(base, users=users, items=items[i]),
+                        log_sinks=[log_records.append],
+                    ),
                 )
             )
             for i in range(2)
@@ -120,3 +135,51 @@ def test_two_replicas_sell_exactly_the_stock_once_per_key(replicas):
     created = [order for order in listed if order["status"] == "CREATED"]
     assert len(created) == STOCK and {order["id"] for order in created} == created_ids
     assert stock == 0
+
+
+def test_both_replicas_recover_an_orphan_and_release_it_once(
+    replicas, base_settings, postgres_databases, log_records
+):
+    """A PENDING order whose placer died an hour ago (its unit reserved): both replicas'
+    recovery runs every half second, yet it is recovered once and its unit comes back once."""
+    import asyncio
+
+    import asyncpg
+
+    orders, items = replicas["orders"], replicas["items"]
+    with httpx.Client(timeout=CLIENT_TIMEOUT_S) as http:
+        user = create_user(http, replicas["users"][0])
+        item = create_item(http, items[0], stock=5)
+        reserved = http.post(
+            f"{items[1]}/items/internal/reserve",
+            json={"reservation_id": "huerfana-1", "sku": item["sku"], "qty": 1},
+            headers=service_token(base_settings),
+        )
+        assert reserved.status_code == 200, reserved.text
+
+    async def insert_orphan() -> None:
+        url = postgres_databases["orders"].replace("postgresql+asyncpg", "postgresql")
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute(
+                "INSERT INTO orders (user_id, item_sku, qty, status, reservation_id, "
+                "release_pending, created_at) VALUES ($1, $2, 1, 'PENDING', 'huerfana-1', "
+                "false, now() at time zone 'utc' - interval '1 hour')",
+                user["id"],
+                item["sku"],
+            )
+        finally:
+            await connection.close()
+
+    asyncio.run(insert_orphan())
+
+    def stock() -> int:
+        return httpx.get(f"{items[0]}/items/{item['id']}").json()["stock"]
+
+    assert eventually(lambda: stock() == 5, seconds=30)
+    time.sleep(1.5)  # three more rounds of both replicas' compensation: nothing changes
+    assert stock() == 5
+    recovered = [r for r in log_records if r["event"] == "order.recovered"]
+    assert len(recovered) == 1
+    [order] = httpx.get(f"{orders[1]}/orders/").json()
+    assert (order["status"], order["id"]) == ("FAILED", recovered[0]["order_id"])
