@@ -144,3 +144,14 @@ def postgres_databases() -> Iterator[dict[str, str]]:
     finally:
         for url in urls.values():
             helpers.drop_postgres_database(url)
+
+
+@pytest.fixture(params=helpers.DATABASES)
+def databases(request) -> dict[str, str]:  # noqa: ANN001
+    """Settings overrides that put a cluster's three databases on SQLite files (none) or on
+    the session's PostgreSQL databases (emptied): the test runs once with each."""
+    if request.param == "sqlite":
+        return {}
+    urls = request.getfixturevalue("postgres_databases")
+    helpers.empty_postgres_tables(urls)
+    return {f"{service}_database_url": url for service, url in urls.items()}

@@ -109,14 +109,14 @@ async def _place_concurrently(url: str, body: dict, total: int, in_flight: int) 
         return await asyncio.gather(*(one() for _ in range(total)))
 
 
-def test_concurrent_orders_never_oversell(tmp_path):
+def test_concurrent_orders_never_oversell(tmp_path, databases):
     """200 simultaneous orders for 50 units: exactly 50 are 201, 150 are 409, none fail."""
     # This test is about stock under concurrency, not about timeouts: with 50 orders in
     # flight and the four services in this one process, a call can wait in a queue far
     # longer than the classroom defaults on a busy machine (once, 8 connect timeouts opened
     # orders' breaker and 145 orders got 503). PATIENT gives every timeout room and keeps
     # the breaker closed, so the counts depend on the stock logic only.
-    with make_cluster(tmp_path, **PATIENT) as cluster:
+    with make_cluster(tmp_path, **PATIENT, **databases) as cluster:
         gateway = cluster.url("gateway")
         with httpx.Client(timeout=PATIENT_CLIENT_TIMEOUT_S) as http:
             user, item = create_user(http, gateway), create_item(http, gateway, stock=50)

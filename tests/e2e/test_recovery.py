@@ -40,11 +40,11 @@ def order_in_background(gateway: str, body: dict, key: str) -> threading.Thread:
     return thread
 
 
-def test_orders_killed_mid_reservation_recovers_and_conserves_stock(tmp_path):
+def test_orders_killed_mid_reservation_recovers_and_conserves_stock(tmp_path, databases):
     """Kill orders while its reservation is in flight (items slow): after revive the order
     is FAILED (not PENDING forever), the stock is back, nothing is pending, and the same
     Idempotency-Key places the order again."""
-    cluster = make_cluster(tmp_path, http_deadline=2.0, http_attempt_timeout=1.0)
+    cluster = make_cluster(tmp_path, http_deadline=2.0, http_attempt_timeout=1.0, **databases)
     cluster.start()
     try:
         gateway, orders = cluster.url("gateway"), cluster.url("orders")

@@ -49,12 +49,14 @@ WAIT_S = 20.0  # upper bound for every poll in this file; only reached when some
 
 
 @pytest.fixture
-def start_cluster(tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
-    """Start a cluster of this test's own with ROOMY settings (plus overrides); stopped after."""
+def start_cluster(tmp_path: Path, databases: dict) -> Iterator[Callable[..., Cluster]]:
+    """Start a cluster of this test's own with ROOMY settings (plus overrides), on SQLite or
+    PostgreSQL; stopped after."""
     started: list[Cluster] = []
 
     def start(**overrides: Any) -> Cluster:
-        running = make_cluster(tmp_path / f"c{len(started)}", **{**ROOMY, **overrides})
+        settings = {**databases, **ROOMY, **overrides}
+        running = make_cluster(tmp_path / f"c{len(started)}", **settings)
         running.start()
         started.append(running)
         return running
