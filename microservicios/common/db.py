@@ -1,7 +1,7 @@
 """SQLite engines for the services: WAL mode and a busy timeout on every connection."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
@@ -69,8 +69,9 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:  # noqa: AN
     cursor.close()
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A plain SQLite session per request, for code written synchronously (lab 6).
+    (An async generator, so FastAPI opens it on the event loop, not in a thread.)
 
     The routes that use it are `async def` and call the database directly on the event
     loop: a local SQLite query takes microseconds. The project's services use the async
