@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from microservicios.cluster.runner import START_TIMEOUT_S, ServiceRunner
 from microservicios.common.settings import Settings
 from microservicios.items.main import create_app as create_items
+from microservicios.labs.checks.support import served
 from microservicios.orders.main import create_app as create_orders
 from microservicios.users.main import create_app as create_users
 from tests.helpers import (
@@ -34,19 +34,6 @@ ORDERS = 200
 STOCK = 50
 CLIENT_TIMEOUT_S = 60.0
 IN_PROGRESS_RETRY_S = 0.05
-
-
-@contextlib.contextmanager
-def serving(name: str, build) -> Iterator[str]:  # noqa: ANN001
-    runner = ServiceRunner(name, "127.0.0.1", 0, build)
-    runner.bind()
-    runner.launch()
-    try:
-        runner.wait_started(time.monotonic() + START_TIMEOUT_S)
-        yield f"http://127.0.0.1:{runner.port}"
-    finally:
-        runner.request_stop()
-        runner.join()
 
 
 def settings_for(base: Settings, **urls: str) -> Settings:
@@ -66,14 +53,11 @@ def replicas(base_settings, log_records) -> Iterator[dict[str, list[str]]]:  # n
     the orders replicas log to `log_records`."""
     base = base_settings
     with contextlib.ExitStack() as stack:
-        users = stack.enter_context(serving("users", lambda: create_users(base)))
-        items = [
-            stack.enter_context(serving(f"items-{i}", lambda: create_items(base))) for i in range(2)
-        ]
+        users = stack.enter_context(served(lambda: create_users(base)))
+        items = [stack.enter_context(served(lambda: create_items(base))) for _ in range(2)]
         orders = [
             stack.enter_context(
-                serving(
-                    f"orders-{i}",
+                served(
                     lambda i=i: create_orders(
                         settings_for(base, users=users, items=items[i]),
                         log_sinks=[log_records.append],
