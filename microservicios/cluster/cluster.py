@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from microservicios.cluster.logbook import LogBook
 from microservicios.cluster.runner import (
@@ -16,8 +16,7 @@ from microservicios.cluster.runner import (
 )
 from microservicios.cluster.traces import Trace, build_trace
 from microservicios.common.context import context_of
-from microservicios.common.errors import spanish_validation_errors
-from microservicios.common.faults import Faults
+from microservicios.common.faults import Faults, InvalidFaultsError, checked_faults
 from microservicios.common.logs import LogRecord
 from microservicios.common.registry import SERVICES, AppFactory, ServiceRegistry
 from microservicios.common.resilience import BreakerFactory
@@ -208,18 +207,11 @@ class Cluster:
     ) -> Faults:
         """Make one service slow (latency s, plus up to jitter s at random), flaky (error_rate
         with status), hang, or leave a fraction of requests unanswered (drop_rate)."""
+        fields = dict(latency=latency, jitter=jitter, error_rate=error_rate, status=status)
         try:
-            faults = Faults(
-                latency=latency,
-                error_rate=error_rate,
-                status=status,
-                hang=hang,
-                jitter=jitter,
-                drop_rate=drop_rate,
-            )
-        except ValidationError as exc:
-            details = "; ".join(e["mensaje"] for e in spanish_validation_errors(exc.errors()))
-            raise ClusterError(f"Fallas no válidas: {details}.") from None
+            faults = checked_faults({**fields, "hang": hang, "drop_rate": drop_rate})
+        except InvalidFaultsError as exc:
+            raise ClusterError(str(exc)) from None
         context_of(self._running_app(name)).faults.inject(faults)
         self._mark(name, "inject", **faults.model_dump())
         return faults

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from microservicios.cluster.held_output import HeldOutput
 from microservicios.cluster.remote_faults import send_faults
 from microservicios.cluster.runner import (
@@ -25,8 +23,7 @@ from microservicios.cluster.runner import (
     wait_until_healthy,
 )
 from microservicios.cluster.supervision import Child, ChildExit
-from microservicios.common.errors import spanish_validation_errors
-from microservicios.common.faults import Faults
+from microservicios.common.faults import Faults, InvalidFaultsError, checked_faults
 from microservicios.common.registry import SERVICES, ServiceRegistry
 from microservicios.common.secrets import random_secret
 from microservicios.common.settings import Settings
@@ -173,9 +170,7 @@ class ProcessCluster:
                 elif child.restart_at is not None and now >= child.restart_at:
                     child.process = self._spawn(name)
                     child.started_at, child.restart_at = now, None
-                    self._announce(
-                        f"El servicio '{name}' arrancó de nuevo (pid {child.process.pid})."
-                    )
+                    self._announce_started(name, child)
         return exits
 
     # --- what the panel does (as Cluster's methods of the same names) ------------------
@@ -211,10 +206,9 @@ class ProcessCluster:
         fault route (the fields of `Faults`: latency, jitter, error_rate, status, hang,
         drop_rate)."""
         try:
-            chosen = Faults(**faults)
-        except ValidationError as exc:
-            details = "; ".join(e["mensaje"] for e in spanish_validation_errors(exc.errors()))
-            raise ClusterError(f"Fallas no válidas: {details}.") from None
+            chosen = checked_faults(faults)
+        except InvalidFaultsError as exc:
+            raise ClusterError(str(exc)) from None
         self._child(name)  # a known service
         send_faults(name, self.url(name), self._service_secret(), chosen)
         self._mark(name, "inject", **chosen.model_dump())

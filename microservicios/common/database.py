@@ -78,7 +78,6 @@ class SyncSession:
 class Database:
     """How a service reaches its database: `session()` for each unit of work."""
 
-    url: str
     session: Callable[[], AbstractAsyncContextManager[DbSession]]
     dispose: Callable[[], Awaitable[None]]
     # The plain SQLite sessions, for code written synchronously (lab 6's SessionDep).
@@ -107,7 +106,7 @@ def _open_sqlite(url: str, metadata: MetaData) -> Database:
 def _open_postgresql(url: str) -> Database:
     engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=0, pool_pre_ping=True)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    return Database(url, sessions, engine.dispose)
+    return Database(sessions, engine.dispose)
 
 
 def as_database(opened: "Database | tuple[Any, sessionmaker[Session]]") -> Database:
@@ -125,7 +124,7 @@ def as_database(opened: "Database | tuple[Any, sessionmaker[Session]]") -> Datab
     async def dispose() -> None:
         engine.dispose()
 
-    return Database(str(engine.url), session, dispose, sync_sessions=sessions)
+    return Database(session, dispose, sync_sessions=sessions)
 
 
 async def get_db_session(request: Request) -> AsyncIterator[DbSession]:

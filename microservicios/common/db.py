@@ -20,7 +20,7 @@ SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")  # files SQLite keeps next to a
 
 
 class UnsupportedDatabaseError(ValueError):
-    """A database URL the services cannot use yet; the message says so in Spanish."""
+    """A database URL a service cannot use; the message says so in Spanish."""
 
 
 def create_sqlite_engine(url: str) -> Engine:
@@ -33,8 +33,8 @@ def create_sqlite_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         raise UnsupportedDatabaseError(
-            f"Los servicios todavía sólo usan SQLite, no '{parsed.get_backend_name()}' "
-            "(las migraciones ya corren en PostgreSQL: python -m microservicios.migrate)."
+            f"Se esperaba una URL de SQLite (sqlite:///archivo.db), no "
+            f"'{parsed.get_backend_name()}'."
         )
     connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     if parsed.database in (None, "", ":memory:"):

@@ -15,16 +15,17 @@ timeout). A real cut link, on Linux, is in tests/e2e/test_multihost.py.
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from microservicios.common.auth import ServiceAuth
 from microservicios.common.context import context_of
+from microservicios.common.errors import spanish_validation_errors
 from microservicios.common.logs import EventLogger
 from microservicios.common.responses import INVALID, UNAUTHORIZED
 
@@ -58,6 +59,19 @@ class Faults(BaseModel):
             or self.jitter > 0
             or self.drop_rate > 0
         )
+
+
+class InvalidFaultsError(ValueError):
+    """Faults out of range; the message names each field, in Spanish."""
+
+
+def checked_faults(fields: Mapping[str, Any]) -> Faults:
+    """`Faults` from plain fields (a call, a JSON body), or a Spanish InvalidFaultsError."""
+    try:
+        return Faults.model_validate(dict(fields))
+    except ValidationError as exc:
+        details = "; ".join(e["mensaje"] for e in spanish_validation_errors(exc.errors()))
+        raise InvalidFaultsError(f"Fallas no válidas: {details}.") from None
 
 
 class FaultInjector:

@@ -14,7 +14,6 @@ from html import escape
 from importlib.resources import files
 from typing import Any
 
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,8 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from microservicios.cluster.runner import ClusterError
 from microservicios.cluster.traces import build_trace
-from microservicios.common.errors import spanish_validation_errors
-from microservicios.common.faults import Faults
+from microservicios.common.faults import Faults, checked_faults
 from microservicios.panel.access import AccessDeniedError, PanelAccess
 from microservicios.panel.activity import WINDOW_S, Activity
 from microservicios.panel.source import PanelSource
@@ -164,12 +162,12 @@ async def action(request: Request) -> Response:
 
 async def _faults_from(request: Request) -> Faults:
     try:
-        faults = Faults.model_validate(json.loads(await request.body() or b"{}"))
+        body = json.loads(await request.body() or b"{}")
     except json.JSONDecodeError:
         raise ValueError("El cuerpo no es JSON válido.") from None
-    except ValidationError as exc:
-        details = "; ".join(e["mensaje"] for e in spanish_validation_errors(exc.errors()))
-        raise ValueError(f"Fallas no válidas: {details}.") from None
+    if not isinstance(body, dict):
+        raise ValueError("El cuerpo tiene que ser un objeto JSON con las fallas.")
+    faults = checked_faults(body)  # InvalidFaultsError is a ValueError: 422
     if not faults.active:
         raise ValueError(
             "Todo está en 0: no hay ninguna falla para inyectar (para quitarlas, Curar)."
