@@ -57,29 +57,40 @@ async def reserve(session: DbSession, *, reservation_id: str, sku: str, qty: int
 
 
 async def release(session: DbSession, *, reservation_id: str) -> Reservation:
-    """Give the stock back once; releasing again (or an unknown id) changes nothing."""
-    released = await session.execute(
-        update(Reservation)
-        .where(Reservation.id == reservation_id, Reservation.status == RESERVED)
-        .values(status=RELEASED)
-    )
-    if released.rowcount == 1:
-        reservation = await session.get(Reservation, reservation_id)
-        await crud.return_stock(session, item_id=reservation.item_id, qty=reservation.qty)
-        await session.commit()
-        return reservation
-    existing = await session.get(Reservation, reservation_id)
-    if existing is not None:
-        return existing
-    # Released before it arrived (the reserve call timed out): leave a tombstone.
-    tombstone = Reservation(id=reservation_id, item_id=None, qty=0, status=RELEASED)
-    session.add(tombstone)
-    try:
-        await session.commit()
-    except IntegrityError:
+    """Give the stock back once; releasing again changes nothing, and an unknown id leaves
+    a tombstone so that the reservation, if it arrives late, cannot take the stock.
+
+    On PostgreSQL a reserve of the same id may commit while this runs (the reserve call
+    timed out in orders, and its release overtook it): each statement sees what was
+    committed before it started. So every look ends in a decision, or in another look:
+    an id goes only from unknown to reserved to released, so a second pass sees a state
+    that cannot move again but to "released", and the loop ends.
+    """
+    while True:
+        released = await session.execute(
+            update(Reservation)
+            .where(Reservation.id == reservation_id, Reservation.status == RESERVED)
+            .values(status=RELEASED)
+        )
+        if released.rowcount == 1:
+            reservation = await session.get(Reservation, reservation_id)
+            await crud.return_stock(session, item_id=reservation.item_id, qty=reservation.qty)
+            await session.commit()
+            return reservation
+        existing = await session.get(Reservation, reservation_id)
+        if existing is not None and existing.status == RELEASED:
+            return existing
+        if existing is None:
+            # Released before it arrived (the reserve call timed out): leave a tombstone.
+            tombstone = Reservation(id=reservation_id, item_id=None, qty=0, status=RELEASED)
+            session.add(tombstone)
+            try:
+                await session.commit()
+                return tombstone
+            except IntegrityError:
+                pass  # the reservation itself landed a moment ago: release it
+        # Reserved after our UPDATE looked: look again, in a new transaction.
         await session.rollback()
-        return await release(session, reservation_id=reservation_id)
-    return tombstone
 
 
 async def _check_repeat(
