@@ -19,6 +19,7 @@ from microservicios.cluster.remote_faults import send_faults
 from microservicios.cluster.runner import (
     START_TIMEOUT_S,
     ClusterError,
+    answers_health,
     bind_socket,
     wait_until_healthy,
 )
@@ -118,6 +119,7 @@ class ProcessCluster:
                 self._children[name] = Child(self._spawn(name), started_at=time.monotonic())
             for name in self.registry.names:
                 self._wait_healthy(name, deadline)
+                self._children[name].answered = True
             if self._panel is not None:
                 self._panel.start()
         except BaseException:
@@ -169,7 +171,7 @@ class ProcessCluster:
                     exits.append(child.schedule_restart(name, now))
                 elif child.restart_at is not None and now >= child.restart_at:
                     child.process = self._spawn(name)
-                    child.started_at, child.restart_at = now, None
+                    child.started_at, child.restart_at, child.answered = now, None, False
                     self._announce_started(name, child)
         return exits
 
@@ -196,8 +198,9 @@ class ProcessCluster:
             if not child.held_down:
                 raise ClusterError(f"El servicio '{name}' ya está en marcha.")
             child.process = self._spawn(name)
-            child.started_at, child.held_down = time.monotonic(), False
+            child.started_at, child.held_down, child.answered = time.monotonic(), False, False
         self._wait_healthy(name, time.monotonic() + HEALTH_TIMEOUT_S)
+        child.answered = True
         self._announce_started(name, child)
         self._mark(name, "revive")
 
@@ -244,12 +247,20 @@ class ProcessCluster:
         self.marks.append({"at": time.time(), "service": name, "action": action, **details})
 
     def status(self) -> dict[str, bool]:
-        """Which services have their process running (it may still be starting)."""
+        """Which services are up: their process runs and has answered /health since it
+        started (a process still importing, or not yet listening, is not up)."""
         with self._lock:
-            return {
-                name: not child.held_down and child.process.poll() is None
-                for name, child in self._children.items()
-            }
+            children = dict(self._children)
+        return {name: self._is_up(name, child) for name, child in children.items()}
+
+    def _is_up(self, name: str, child: Child) -> bool:
+        process = child.process
+        if child.held_down or process.poll() is not None:
+            return False
+        if not child.answered and answers_health(self.host, self.ports[name]):
+            # Restarted by the supervisor: it counts as up once it has answered.
+            child.answered = child.process is process
+        return child.answered
 
     def pids(self) -> dict[str, int]:
         """Each service's process id (of its latest process, if it is waiting for a restart)."""

@@ -40,6 +40,7 @@ class Child:
     delay: float = FIRST_DELAY_S
     restart_at: float | None = None  # set while it is dead and waiting to be restarted
     held_down: bool = False  # killed on purpose (kill()): not restarted until revive()
+    answered: bool = False  # this process has answered /health (it is not just starting)
 
     def schedule_restart(self, name: str, now: float) -> ChildExit:
         """Back off: each quick death doubles the wait, so a child that cannot start (its

@@ -10,6 +10,8 @@ import re
 import signal
 import socket
 import subprocess
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +118,42 @@ def test_supervise_restarts_a_child_killed_with_sigkill(tmp_path):
         assert exits == [ChildExit("orders", old_pid, -signal.SIGKILL, FIRST_DELAY_S)]
         assert cluster.status() == dict.fromkeys(cluster.ports, True)
         assert cluster.ports["orders"] == port
+    finally:
+        cluster.stop()
+
+
+def up_without_answering(cluster: ProcessCluster, name: str, busy: Callable[[], bool]) -> int:
+    """While `busy()`, ask status() again and again; how many times it said `name` was up
+    while its /health did not answer."""
+    lies = 0
+    while busy():
+        if cluster.status()[name] and not answers_health("127.0.0.1", cluster.ports[name]):
+            lies += 1
+        time.sleep(0.01)  # leave the starting process some of the machine
+    return lies
+
+
+def test_a_service_is_up_only_once_its_new_process_answers(tmp_path):
+    """After revive() and after a supervisor restart, status() (what the panel shows as
+    'activo') says up only when the service answers, not while its process is starting."""
+    cluster = ProcessCluster(resolve_ports("auto"), tmp_path, quiet=True)
+    cluster.start()
+    try:
+        cluster.kill("items")
+        reviving = threading.Thread(target=cluster.revive, args=("items",))
+        reviving.start()
+        assert up_without_answering(cluster, "items", reviving.is_alive) == 0
+        assert cluster.status()["items"] is True
+
+        old_pid = cluster.pids()["items"]
+        os.kill(old_pid, signal.SIGKILL)
+        assert eventually(lambda: not cluster.status()["items"], seconds=30)
+        exits: list[ChildExit] = []
+        restarted = supervise_until(cluster, exits, lambda: cluster.pids()["items"] != old_pid)
+        assert eventually(restarted, seconds=30)
+        answering = lambda: answers_health("127.0.0.1", cluster.ports["items"])  # noqa: E731
+        assert up_without_answering(cluster, "items", lambda: not answering()) == 0
+        assert cluster.status()["items"] is True
     finally:
         cluster.stop()
 
