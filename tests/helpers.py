@@ -7,6 +7,7 @@ import queue
 import re
 import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -234,6 +235,21 @@ def all_orders(http: httpx.Client, base: str = "") -> list[dict]:
 
 
 CLI = [sys.executable, "-m", "microservicios.cluster"]
+
+
+def start_cli(cwd: Path, *args: str, **popen: Any) -> subprocess.Popen:
+    """`python -m microservicios.cluster ARGS` started in `cwd` (no developer's .env there),
+    its stdout as text, unbuffered, for a `LineReader`; stderr thrown away unless `popen`
+    says otherwise."""
+    options = {"stderr": subprocess.DEVNULL, **popen}
+    return subprocess.Popen(
+        CLI + list(args),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(PYTHONUNBUFFERED="1"),
+        **options,
+    )
 
 
 class LineReader:

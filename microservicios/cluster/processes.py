@@ -23,7 +23,7 @@ from microservicios.cluster.runner import (
     bind_socket,
     wait_until_healthy,
 )
-from microservicios.cluster.supervision import Child, ChildExit
+from microservicios.cluster.supervision import Child, ChildExit, stop_processes
 from microservicios.common.faults import Faults, InvalidFaultsError, checked_faults
 from microservicios.common.registry import SERVICES, ServiceRegistry
 from microservicios.common.secrets import random_secret
@@ -274,14 +274,4 @@ class ProcessCluster:
         with self._lock:
             processes = [child.process for child in self._children.values()]
             self._children.clear()  # first, so that nothing restarts them
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        for process in processes:
-            try:
-                process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            process.stdin.close()
+        stop_processes(processes, STOP_TIMEOUT_S)

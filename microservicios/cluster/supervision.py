@@ -3,6 +3,8 @@ after a wait that doubles each time it dies soon after starting."""
 
 import signal
 import subprocess
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 FIRST_DELAY_S = 0.5  # the wait before restarting a child that died; it doubles each time...
@@ -52,3 +54,21 @@ class Child:
         died = ChildExit(name, self.process.pid, self.process.returncode, self.delay)
         self.delay = min(self.delay * 2, MAX_DELAY_S)
         return died
+
+
+def stop_processes(processes: Iterable[subprocess.Popen], timeout_s: float) -> None:
+    """Ask every process to stop at once (SIGTERM: graceful on Linux and macOS), give them
+    `timeout_s` in all, kill those still running, and close our end of their stdin."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + timeout_s
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdin is not None:
+            process.stdin.close()

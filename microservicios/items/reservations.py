@@ -78,8 +78,6 @@ async def release(session: DbSession, *, reservation_id: str) -> Reservation:
             await session.commit()
             return reservation
         existing = await session.get(Reservation, reservation_id)
-        if existing is not None and existing.status == RELEASED:
-            return existing
         if existing is None:
             # Released before it arrived (the reserve call timed out): leave a tombstone.
             tombstone = Reservation(id=reservation_id, item_id=None, qty=0, status=RELEASED)
@@ -89,6 +87,8 @@ async def release(session: DbSession, *, reservation_id: str) -> Reservation:
                 return tombstone
             except IntegrityError:
                 pass  # the reservation itself landed a moment ago: release it
+        elif existing.status == RELEASED:
+            return existing
         # Reserved after our UPDATE looked: look again, in a new transaction.
         await session.rollback()
 

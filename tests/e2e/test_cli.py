@@ -12,7 +12,7 @@ import subprocess
 import httpx
 import pytest
 
-from tests.helpers import CLI, LineReader, subprocess_env
+from tests.helpers import CLI, LineReader, start_cli, subprocess_env
 
 SPANISH_WORDS = re.compile(r"\b(puertos?|servicios?|carpeta|datos|proceso|detiene|ayuda)\b")
 
@@ -44,14 +44,7 @@ def test_bad_ports_value_is_refused(tmp_path):
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX-only here")
 def test_foreground_run_serves_and_stops_on_ctrl_c(tmp_path):
     """The CLI prints a table with the gateway URL, serves it, and exits 0 on Ctrl-C."""
-    process = subprocess.Popen(
-        CLI + ["--ports", "auto", "--data-dir", str(tmp_path / "data")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=tmp_path,
-        env=subprocess_env(PYTHONUNBUFFERED="1"),
-    )
+    process = start_cli(tmp_path, "--ports", "auto", "--data-dir", str(tmp_path / "data"))
     try:
         reader = LineReader(process.stdout)
         gateway_row = re.compile(r"^\s*gateway\s+(http://127\.0\.0\.1:\d+)")
@@ -80,13 +73,10 @@ def test_foreground_run_serves_and_stops_on_ctrl_c(tmp_path):
 def test_the_table_comes_before_any_log_line(tmp_path, mode):
     """In both modes the table is printed first; the start's logs follow it, one readable
     line per record (time, level, service, event, details), not JSON."""
-    process = subprocess.Popen(
-        CLI + ["--ports", "auto", "--data-dir", str(tmp_path / "data"), *mode],
-        stdout=subprocess.PIPE,
+    process = start_cli(
+        tmp_path,
+        *["--ports", "auto", "--data-dir", str(tmp_path / "data"), *mode],
         stderr=subprocess.STDOUT,  # one stream: the order a terminal would show
-        text=True,
-        cwd=tmp_path,
-        env=subprocess_env(PYTHONUNBUFFERED="1"),
     )
     try:
         reader = LineReader(process.stdout)
@@ -109,14 +99,7 @@ def test_the_table_comes_before_any_log_line(tmp_path, mode):
 def test_the_table_shows_the_absolute_data_folder(tmp_path):
     """Started with a relative --data-dir, the table says the absolute folder the data is
     in, and the databases are there."""
-    process = subprocess.Popen(
-        CLI + ["--ports", "auto", "--quiet", "--data-dir", "datos-de-prueba"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=subprocess_env(PYTHONUNBUFFERED="1"),
-    )
+    process = start_cli(tmp_path, "--ports", "auto", "--quiet", "--data-dir", "datos-de-prueba")
     try:
         reader = LineReader(process.stdout)
         line = reader.wait_for(re.compile(r"^Datos en: (.+)$"), seconds=60)

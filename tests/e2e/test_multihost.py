@@ -17,12 +17,14 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from microservicios.cluster.runner import ClusterError, wait_until_healthy
+from microservicios.cluster.supervision import stop_processes
 from microservicios.common.registry import SERVICES
 from tests.helpers import all_orders, create_item, create_user, post_order, subprocess_env
 from tests.netns import VirtualNetwork, network_or_skip
@@ -93,42 +95,33 @@ def services_on(network: VirtualNetwork, workdir: Path) -> Iterator[dict[str, st
                     log,
                 )
         deadline = time.monotonic() + START_TIMEOUT_S
-        with httpx.Client(timeout=1.0, trust_env=False) as http:
-            for name, (process, log) in children.items():
-                while not answers_health(http, urls[name]):
-                    assert process.poll() is None, (
-                        f"{name} terminó al arrancar ({process.returncode}):\n{log_tail(log)}"
-                    )
-                    assert time.monotonic() < deadline, (
-                        f"{name} no respondió /health en {START_TIMEOUT_S} s:\n{log_tail(log)}"
-                    )
-                    time.sleep(0.1)
+        for entry in SERVICES:
+            process, log = children[entry.name]
+            address = network.hosts[entry.name].address
+            try:
+                wait_until_healthy(
+                    entry.name,
+                    address,
+                    entry.port,
+                    deadline,
+                    still_running(entry.name, process),
+                    poll=0.1,
+                )
+            except ClusterError as exc:
+                pytest.fail(f"{exc}\n{log_tail(log)}")
         yield urls
     finally:
-        stop_all([process for process, _ in children.values()])
+        stop_processes((process for process, _ in children.values()), STOP_TIMEOUT_S)
 
 
-def answers_health(http: httpx.Client, url: str) -> bool:
-    try:
-        return http.get(f"{url}/health").status_code == 200
-    except httpx.HTTPError:
-        return False
+def still_running(name: str, process: subprocess.Popen) -> Callable[[], None]:
+    """What `wait_until_healthy` calls while it waits: a service that died stops the wait."""
 
+    def check() -> None:
+        if process.poll() is not None:
+            raise ClusterError(f"{name} terminó al arrancar (código {process.returncode})")
 
-def stop_all(processes: list[subprocess.Popen]) -> None:
-    """SIGTERM (and no more stdin) to each child, then SIGKILL to any still running."""
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-        with contextlib.suppress(OSError):
-            process.stdin.close()
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return check
 
 
 def breaker_state(http: httpx.Client, service_url: str, target: str) -> str:

@@ -4,7 +4,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from microservicios import Cluster
 from microservicios.cluster.cluster import resolve_ports
 from microservicios.cluster.processes import ProcessCluster
 from microservicios.cluster.supervision import FIRST_DELAY_S
-from tests.helpers import CLI, LineReader, eventually, make_cluster, subprocess_env
+from tests.helpers import LineReader, eventually, make_cluster, start_cli
 
 announced: list[str] = []  # what the processes fixture's launcher tells a person
 PANEL_URL = re.compile(r"^Panel en vivo: (http://127\.0\.0\.1:\d+)/\?token=(\S+)$")
@@ -199,14 +198,7 @@ def test_processes_breaker_scenario_through_the_panel(processes: ProcessCluster)
 @pytest.mark.parametrize("mode", [[], ["--processes"]], ids=["threads", "processes"])
 def test_the_cli_prints_the_panel_url_and_it_opens(tmp_path: Path, mode: list[str]):
     """The start table has 'Panel en vivo: <url with token>' and that page answers."""
-    process = subprocess.Popen(
-        CLI + ["--ports", "auto", "--quiet", "--data-dir", "data", *mode],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=subprocess_env(PYTHONUNBUFFERED="1"),
-    )
+    process = start_cli(tmp_path, "--ports", "auto", "--quiet", "--data-dir", "data", *mode)
     try:
         reader = LineReader(process.stdout)
         found = reader.wait_for(PANEL_URL, seconds=60)

@@ -22,7 +22,7 @@ from microservicios.cluster.cluster import resolve_ports
 from microservicios.cluster.processes import ProcessCluster
 from microservicios.cluster.runner import answers_health
 from microservicios.cluster.supervision import FIRST_DELAY_S, ChildExit
-from tests.helpers import CLI, LineReader, connection_refused, eventually, subprocess_env
+from tests.helpers import LineReader, connection_refused, eventually, start_cli
 
 pytestmark = pytest.mark.skipif(
     os.name == "nt", reason="SIGKILL, SIGHUP and process groups are POSIX-only"
@@ -66,15 +66,11 @@ class Launcher:
 @pytest.fixture
 def launcher(tmp_path: Path) -> Iterator[Launcher]:
     """The CLI in --processes mode, serving; killed at the end with any child it left."""
-    process = subprocess.Popen(
-        CLI + ["--processes", "--quiet", "--ports", "auto", "--data-dir", str(tmp_path / "data")],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=subprocess_env(PYTHONUNBUFFERED="1"),
+    process = start_cli(
+        tmp_path,
+        *["--processes", "--quiet", "--ports", "auto", "--data-dir", str(tmp_path / "data")],
         start_new_session=True,
-    )  # fmt: skip
+    )
     output = LineReader(process.stdout)
     rows: list[re.Match] = []
     try:

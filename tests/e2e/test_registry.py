@@ -3,7 +3,6 @@
 import os
 import re
 import signal
-import subprocess
 
 import httpx
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from microservicios import Cluster
 from microservicios.common.registry import SERVICES, ServiceEntry
 from tests.fifth_service import create_app as create_receipts
-from tests.helpers import CLI, LineReader, subprocess_env
+from tests.helpers import LineReader, start_cli
 
 
 def place_order_and_read_its_receipt(gateway: str) -> None:
@@ -55,15 +54,11 @@ def test_fifth_service_in_threads_mode(tmp_path):
 def test_fifth_service_in_processes_mode(tmp_path):
     """`--processes --service receipts=...` starts it as its own uvicorn process, with the
     gateway and orders URLs it needs; Ctrl-C stops all five."""
-    process = subprocess.Popen(
-        CLI + ["--processes", "--quiet", "--ports", "auto", "--data-dir", str(tmp_path / "data"),
-               "--service", "receipts=tests.fifth_service:create_app"],
-        cwd=tmp_path,  # no .env of the developer's; the package and tests via PYTHONPATH
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=subprocess_env(PYTHONUNBUFFERED="1"),
-    )  # fmt: skip
+    process = start_cli(
+        tmp_path,  # the package and tests come via PYTHONPATH
+        *["--processes", "--quiet", "--ports", "auto", "--data-dir", str(tmp_path / "data")],
+        *["--service", "receipts=tests.fifth_service:create_app"],
+    )
     try:
         reader = LineReader(process.stdout)
         gateway_row = re.compile(r"^\s*gateway\s+(http://127\.0\.0\.1:\d+)")
