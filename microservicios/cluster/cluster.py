@@ -1,5 +1,6 @@
 """`Cluster`: the gateway and the three services, each on its own thread, in this process."""
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,9 @@ class Cluster:
         self._requested_ports = resolve_ports(ports, self.registry)
         self.settings: Settings | None = None
         self._runners: dict[str, ServiceRunner] = {}
+        # One kill, revive or stop at a time: the panel's buttons run them on other threads,
+        # and a revive must not start while a kill is still waiting for the old server.
+        self._lifecycle = threading.Lock()
         # kill/revive/inject/heal, with wall-clock times, to mark them on timelines.
         self.marks: list[dict[str, Any]] = []
         # The live panel (see panel_url()); it learns what happens from the log records.
@@ -161,11 +165,12 @@ class Cluster:
         """Stop every service (gracefully, all at once) and free their ports."""
         if self._panel is not None:
             self._panel.stop()
-        for runner in self._runners.values():
-            runner.request_stop()
-            runner.release_port()
-        for runner in self._runners.values():
-            runner.join()
+        with self._lifecycle:
+            for runner in self._runners.values():
+                runner.request_stop()
+                runner.release_port()
+            for runner in self._runners.values():
+                runner.join()
 
     def delete_data(self) -> None:
         """Delete this cluster's three SQLite databases (and their WAL files)."""
@@ -178,20 +183,22 @@ class Cluster:
     def kill(self, name: str) -> None:
         """Stop one service abruptly: requests in flight are cut, its port refuses connections."""
         runner = self._runner(name)
-        runner.request_stop(abrupt=True)
-        runner.join()
+        with self._lifecycle:
+            runner.request_stop(abrupt=True)
+            runner.join()
         self._mark(name, "kill")
 
     def revive(self, name: str) -> None:
         """Start a killed service again on the same port, with the same data."""
         runner = self._runner(name)
-        if runner.running:
-            print(f"El servicio '{name}' ya está en marcha.")
-            return
-        runner.launch(*self._server_timeouts())
-        deadline = time.monotonic() + START_TIMEOUT_S
-        runner.wait_started(deadline)
-        self._wait_healthy(name, deadline)
+        with self._lifecycle:
+            if runner.running:
+                print(f"El servicio '{name}' ya está en marcha.")
+                return
+            runner.launch(*self._server_timeouts())
+            deadline = time.monotonic() + START_TIMEOUT_S
+            runner.wait_started(deadline)
+            self._wait_healthy(name, deadline)
         self._mark(name, "revive")
 
     def inject(

@@ -1,5 +1,6 @@
 """The in-process Cluster: start, stop, kill, revive, ports and isolation."""
 
+import asyncio
 import socket
 import threading
 
@@ -7,8 +8,10 @@ import httpx
 import pytest
 
 from microservicios import Cluster, ClusterError
+from microservicios.cluster.runner import ThreadServer
 from tests.helpers import (
     connection_refused,
+    eventually,
     free_port,
     make_cluster,
     make_settings,
@@ -46,6 +49,29 @@ def test_status_reflects_kill_and_revive(fresh_cluster):
     assert fresh_cluster.status() == {**dict.fromkeys(SERVICES, True), "users": False}
     fresh_cluster.revive("users")
     assert fresh_cluster.status() == dict.fromkeys(SERVICES, True)
+
+
+def test_revive_while_a_kill_is_still_finishing_waits_for_it(tmp_path, monkeypatch):
+    """The panel can ask for revive as soon as status() says 'down', while kill is still
+    waiting for the old server to finish: revive must wait for it, then bring the service
+    back (it used to start the new server, which the ending kill then forgot: 'caído' for
+    ever)."""
+    shutdown = ThreadServer.shutdown
+
+    async def slow_shutdown(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        await asyncio.sleep(1.0)  # a service that takes a while to close its database
+        return await shutdown(self, *args, **kwargs)
+
+    monkeypatch.setattr(ThreadServer, "shutdown", slow_shutdown)
+    with make_cluster(tmp_path) as cluster:
+        killing = threading.Thread(target=cluster.kill, args=("items",))
+        killing.start()
+        assert eventually(lambda: not cluster.status()["items"], seconds=5)
+        assert killing.is_alive()  # the kill has not finished: that is the case under test
+        cluster.revive("items")
+        killing.join(timeout=30)
+        assert cluster.status()["items"] is True
+        assert httpx.get(cluster.url("items") + "/health").status_code == 200
 
 
 def test_revive_brings_back_the_same_data_on_the_same_port(fresh_cluster, unique_email):
