@@ -26,7 +26,11 @@ from yarl import URL
 
 from microservicios.common.auth import add_service_auth
 from microservicios.common.breaker import OPEN, CircuitBreaker
-from microservicios.common.errors import CircuitOpenError, ServiceUnavailableError
+from microservicios.common.errors import (
+    UNKNOWN_RETRY_AFTER,
+    CircuitOpenError,
+    ServiceUnavailableError,
+)
 from microservicios.common.headers import REQUEST_ID_HEADER, RETRY_AFTER_HEADER, TRACEPARENT_HEADER
 from microservicios.common.logs import EventLogger, request_id_var
 from microservicios.common.metrics import Metrics
@@ -211,7 +215,8 @@ class ServiceClient:
                 break
             await asyncio.sleep(delay)
         if attempt.response is None:
-            retry_after = self.breaker.retry_after() or None
+            # The breaker may have opened on this very call: then its cool-down is the wait.
+            retry_after = self.breaker.retry_after() or UNKNOWN_RETRY_AFTER
             raise ServiceUnavailableError(self.target, attempt.reason, retry_after)
         return attempt.response
 

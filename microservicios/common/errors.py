@@ -55,10 +55,16 @@ VALIDATION_MESSAGES = MappingProxyType(
 PATTERN_MESSAGES = MappingProxyType({NOT_BLANK: "no puede estar en blanco"})
 
 
-class ServiceUnavailableError(Exception):
-    """A dependency could not be reached or did not answer in time."""
+# Nobody knows when a dependency that did not answer will be back: one second, the shortest
+# wait a whole-second Retry-After can say. An open breaker knows better (its cool-down).
+UNKNOWN_RETRY_AFTER = 1.0
 
-    def __init__(self, service: str, reason: str, retry_after: float | None = None) -> None:
+
+class ServiceUnavailableError(Exception):
+    """A dependency could not be reached or did not answer in time; `retry_after` is how
+    many seconds the client should wait before trying again."""
+
+    def __init__(self, service: str, reason: str, retry_after: float = UNKNOWN_RETRY_AFTER) -> None:
         super().__init__(f"{service}: {reason}")
         self.service = service
         self.reason = reason
@@ -173,15 +179,13 @@ async def _service_unavailable(_request: Request, exc: ServiceUnavailableError) 
 
 
 def service_unavailable_response(exc: ServiceUnavailableError) -> JSONResponse:
-    """503 with a Spanish detail, and Retry-After when the caller knows when to retry."""
-    headers = {}
-    if exc.retry_after is not None:
-        # Whole seconds (RFC 9110), rounded up so a client never comes back too early.
-        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    """503 with a Spanish detail and, always, a Retry-After saying when to come back."""
+    # Whole seconds (RFC 9110), rounded up so a client never comes back too early.
+    retry_after = str(max(1, math.ceil(exc.retry_after)))
     return JSONResponse(
         status_code=503,
         content={"detail": f"El servicio '{exc.service}' no está disponible ahora: {exc.reason}."},
-        headers=headers,
+        headers={"Retry-After": retry_after},
     )
 
 
