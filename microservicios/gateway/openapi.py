@@ -3,8 +3,8 @@
 A student who opens the gateway's `/docs` wants to try the API through the gateway, so the
 document is built when asked: each service's `/openapi.json` is fetched through the
 gateway's own client (breaker and timeouts included) and its public paths are added. No
-`/internal/` path is ever listed. A service that does not answer is left out and named in
-the description, so the page still opens.
+`/internal/` path is ever listed, nor the token scheme only those paths use. A service
+that does not answer is left out and named in the description, so the page still opens.
 """
 
 import copy
@@ -41,7 +41,29 @@ async def merged_openapi(app: FastAPI, services: tuple[str, ...]) -> dict[str, A
         document["info"]["description"] += (
             f"\n\nAhora no responden (sus rutas no aparecen): {', '.join(missing)}."
         )
+    keep_used_security_schemes(document)
     return document
+
+
+def keep_used_security_schemes(document: dict[str, Any]) -> None:
+    """Drop the security schemes no listed operation uses: they came with internal routes,
+    and Swagger UI would show an «Authorize» button that no public route needs."""
+    used = {
+        name
+        for operations in document["paths"].values()
+        for operation in operations.values()
+        if isinstance(operation, dict)
+        for requirement in operation.get("security", ())
+        for name in requirement
+    }
+    components = document.get("components", {})
+    schemes = {
+        name: scheme
+        for name, scheme in components.pop("securitySchemes", {}).items()
+        if name in used
+    }
+    if schemes:
+        components["securitySchemes"] = schemes
 
 
 def public_paths(paths: dict[str, Any]) -> dict[str, Any]:
