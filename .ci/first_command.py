@@ -55,9 +55,13 @@ def main() -> int:
         if match is None:
             raise RuntimeError("the cluster printed no gateway URL")
         gateway = match.group(1)
-        status, user = request("POST", f"{gateway}/users/", {"name": "Ana", "email": "ana@example.com"})
+        status, user = request(
+            "POST", f"{gateway}/users/", {"name": "Ana", "email": "ana@example.com"}
+        )
         assert status == 201, (status, user)
-        status, item = request("POST", f"{gateway}/items/", {"sku": "SKU-1", "name": "Taza", "stock": 3})
+        status, item = request(
+            "POST", f"{gateway}/items/", {"sku": "SKU-1", "name": "Taza", "stock": 3}
+        )
         assert status == 201, (status, item)
         order_body = {"user_id": user["id"], "item_sku": "SKU-1", "qty": 1}
         status, order = request("POST", f"{gateway}/orders/", order_body)
