@@ -23,7 +23,12 @@ RECENT_TRACES = 30
 KEPT_TRACES = 300  # traces whose spans stay available for a waterfall
 SPANS_PER_TRACE = 200
 DURATIONS_PER_SECOND = 2_000  # a sample large enough for a p99
-NOT_TRACED_PATHS = ("/health", "/metrics", "/internal/faults")  # not a student's request
+# Not a student's request: probes, metrics, the panel's fault calls, and what a browser
+# loads for /docs (the page, Swagger UI's files under /docs/assets, the OpenAPI document).
+# Each entry also covers the paths below it: "/health" covers "/health/ready".
+NOT_TRACED_PATHS = (
+    "/health", "/metrics", "/internal/faults", "/docs", "/redoc", "/openapi.json", "/favicon.ico",
+)  # fmt: skip
 FAULT_FIELDS = tuple(Faults.model_fields)  # what a faults.injected record carries
 
 
@@ -54,6 +59,11 @@ class BreakerLine:
     target: str
     state: str = "closed"
     transitions: deque = field(default_factory=lambda: deque(maxlen=200))
+
+
+def is_traced(path: str) -> bool:
+    """Whether a root request for `path` is listed in «Trazas» (see NOT_TRACED_PATHS)."""
+    return not any(path == skip or path.startswith(skip + "/") for skip in NOT_TRACED_PATHS)
 
 
 def p99(durations: list[float]) -> float | None:
@@ -110,7 +120,7 @@ class Activity:
             second.errors += 1
         if len(second.durations_ms) < DURATIONS_PER_SECOND:
             second.durations_ms.append(float(record.get("duration_ms") or 0.0))
-        if record.get("parent_span_id") is None and record.get("path") not in NOT_TRACED_PATHS:
+        if record.get("parent_span_id") is None and is_traced(str(record.get("path") or "")):
             self._roots.appendleft(self._root_summary(record))
 
     def _root_summary(self, record: LogRecord) -> dict[str, Any]:

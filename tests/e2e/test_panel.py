@@ -122,6 +122,21 @@ def test_threads_a_trace_spans_three_services(threads: Cluster):
     assert {row["service"] for row in rows} == {"gateway", "orders", "users", "items"}
 
 
+def test_threads_opening_the_docs_adds_no_trace(threads: Cluster):
+    """Loading the gateway's /docs as a browser does (the page, Swagger UI's files, the
+    OpenAPI document) lists nothing in «Trazas»; the request after it is listed."""
+    panel = PanelClient(threads.panel_url())
+    gateway = threads.url("gateway")
+    page = httpx.get(gateway + "/docs")
+    assets = re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', page.text)
+    assert page.status_code == 200 and len(assets) >= 2
+    for path in [*assets, "/openapi.json"]:
+        assert httpx.get(gateway + path, timeout=30).status_code == 200
+    assert httpx.get(gateway + "/users/").status_code == 200
+    assert eventually(lambda: panel.snapshot()["traces"][0]["path"] == "/users/", 10)
+    assert [trace["path"] for trace in panel.snapshot()["traces"]] == ["/users/"]
+
+
 def test_the_stream_sends_snapshots_and_logs(threads: Cluster):
     """/api/stream is server-sent events: a snapshot and the log records, as JSON."""
     panel = PanelClient(threads.panel_url())

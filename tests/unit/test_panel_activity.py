@@ -139,3 +139,25 @@ def test_the_log_tail_gives_each_record_once():
     assert [r["event"] for r in first] == ["a"]
     assert [r["event"] for r in second] == ["b"]
     assert activity.logs_after(cursor)[1] == []
+
+
+def test_what_a_browser_loads_for_docs_is_not_a_trace():
+    """Opening /docs (the page, Swagger UI's assets, the OpenAPI document, a favicon) lists
+    no trace, nor do readiness probes; they still count as requests answered."""
+    activity = Activity(clock=FakeClock())
+    loaded = [
+        "/docs",
+        "/docs/assets/swagger-ui-bundle.js",
+        "/docs/assets/swagger-ui.css",
+        "/docs/assets/favicon.png",
+        "/openapi.json",
+        "/redoc",
+        "/favicon.ico",
+        "/health/ready",
+    ]
+    for number, path in enumerate(loaded):
+        activity(request("gateway", path=path, parent_span_id=None, trace_id=f"d{number}"))
+    activity(request("gateway", path="/users/", parent_span_id=None, trace_id="u1"))
+    activity(request("gateway", path="/docsdraft", parent_span_id=None, trace_id="u2"))
+    assert [trace["path"] for trace in activity.traces()] == ["/docsdraft", "/users/"]
+    assert activity.service_rows(["gateway"])[0]["rps"] == (len(loaded) + 2) / RATE_WINDOW_S
