@@ -1,6 +1,7 @@
 """`python -m microservicios.labs`: list, check, hint, reset and watch the labs."""
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -17,7 +18,8 @@ DESCRIPTION = """\
 Los laboratorios: comprobá tu trabajo y pedí pistas.
 
   python -m microservicios.labs              lista los laboratorios y su estado
-  python -m microservicios.labs check N      comprueba el laboratorio N
+  python -m microservicios.labs check N      comprueba el laboratorio N (--file F: otro
+                                             archivo, sin anotar tu progreso)
   python -m microservicios.labs hint N       muestra la próxima pista del laboratorio N
   python -m microservicios.labs reset N      vuelve el archivo del laboratorio N al original
   python -m microservicios.labs watch [N]    vuelve a comprobar cada vez que guardás
@@ -55,6 +57,9 @@ def command_list(labs_dir: Path) -> int:
 
 
 def command_check(labs_dir: Path, lab: Lab, path: Path | None = None) -> int:
+    """Check the student's file (and record the result) or, with `path`, another one
+    (recorded nowhere: trying a classmate's file or a solution must not undo your lab)."""
+    own_file = path is None
     path = path or lab.student_file(labs_dir)
     if not path.exists():
         print(
@@ -63,7 +68,10 @@ def command_check(labs_dir: Path, lab: Lab, path: Path | None = None) -> int:
         return 2
     report = run_checks(lab.checks, path)
     print_report(lab, report)
-    Progress(labs_dir).mark(lab.number, report.ok)
+    if own_file:
+        Progress(labs_dir).mark(lab.number, report.ok)
+    else:
+        print(f"(Comprobaste {path}: eso no cambia tu progreso en el laboratorio {lab.number}.)")
     return 0 if report.ok else 1
 
 
@@ -150,7 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=f"{text} el laboratorio N")
         sub.add_argument("number", type=int, metavar="N", help=LAB_NUMBER_HELP)
     check = commands.choices["check"]
-    check.add_argument("--file", type=Path, help="comprobar otro archivo en vez del tuyo")
+    check.add_argument(
+        "--file",
+        type=Path,
+        help="comprobar otro archivo en vez del tuyo (no cambia tu progreso)",
+    )
     reset = commands.add_parser("reset", help="vuelve el laboratorio N al archivo inicial")
     reset.add_argument("number", type=int, metavar="N", help=LAB_NUMBER_HELP)
     reset.add_argument("--yes", action="store_true", help="no preguntar")
@@ -182,5 +194,19 @@ def main(argv: list[str] | None = None) -> int:
     return command_verify(labs_dir)
 
 
+def run() -> int:
+    """main(), quiet when the reader of stdout has gone (`... | head -1`)."""
+    try:
+        try:
+            return main()
+        finally:
+            sys.stdout.flush()  # a write that fails must fail here, not at interpreter exit
+    except BrokenPipeError:
+        # Python's documented recipe: nobody reads what is left, so send it to devnull
+        # (or the final flush at exit fails again and prints a traceback).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())
