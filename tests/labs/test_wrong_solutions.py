@@ -33,6 +33,8 @@ CASES = {
     "lab03_keeps_count_after_close": ("la cuenta de fallos empieza de cero", "un solo fallo"),
     "lab03_failures_push_wait": ("no corren la espera", "no tiene que correr la espera"),
     "lab03_reopen_keeps_wait": ("otra espera completa", "sin reiniciar la espera"),
+    "lab03_failures_expire": ("aunque lleguen espaciados", "sólo un éxito reinicia la cuenta"),
+    "lab03_reopen_from_old_time": ("contando desde ahora", "desde que falló la prueba"),
     "lab04_dedupes_without_key": (
         "sin Idempotency-Key",
         "Sin clave, cada POST es un pago distinto",

@@ -54,6 +54,23 @@ def opens_after_threshold(module: ModuleType) -> None:
     )
 
 
+def spaced_failures_still_open(module: ModuleType) -> None:
+    for spacing in (1.5, 60.0):
+        breaker, clock, _ = _breaker(module, threshold=3)
+        for _ in range(3):
+            clock.now += spacing  # against a hung items every call lasts its whole timeout
+            if breaker.allow_request():
+                breaker.record_failure()
+        expect(
+            breaker.state == "open",
+            f"3 fallos seguidos, uno cada {spacing:g} s (con items colgado, cada llamada tarda "
+            f"lo que su timeout), dejaron tu breaker '{breaker.state}' con umbral 3: así deja "
+            "pasar todas las llamadas y nunca se abre. Seguidos quiere decir sin un éxito en el "
+            "medio, no «cerca en el tiempo»: la cuenta no vence con el reloj; sólo un éxito "
+            "reinicia la cuenta.",
+        )
+
+
 def success_resets_count(module: ModuleType) -> None:
     breaker, _, _ = _breaker(module, threshold=3)
     _fail(breaker, 2)
@@ -120,6 +137,30 @@ def probe_failure_reopens(module: ModuleType) -> None:
     expect(
         not breaker.allow_request(),
         "…y espera OTRO reset_timeout completo (anotá la nueva hora de apertura).",
+    )
+
+
+def late_probe_failure_reopens_from_now(module: ModuleType) -> None:
+    breaker, clock, _ = _breaker(module, threshold=1, reset=5.0)
+    _fail(breaker, 1)
+    clock.now += 60.0  # long after the wait ended, items still down
+    reached = 0
+    for _ in range(10):
+        if breaker.allow_request():
+            reached += 1
+            breaker.record_failure()
+    expect(
+        reached == 1,
+        "Se abrió, pasaron 60 s (reset_timeout=5) con items todavía caído y llegaron 10 "
+        f"llamadas: {reached} llegaron a items, y tiene que llegar 1 sola (la prueba). Al "
+        "fallar la prueba, los 5 s de la nueva espera se cuentan desde que falló la prueba "
+        "(self._clock() de ahora), no desde la apertura anterior.",
+    )
+    clock.now += 4.9
+    expect(
+        not breaker.allow_request(),
+        "Reabierto por una prueba fallida, tiene que rechazar durante un reset_timeout entero "
+        "contado desde que falló la prueba; a los 4.9 s dejó pasar una llamada.",
     )
 
 
@@ -206,6 +247,10 @@ def works_in_live_cluster(module: ModuleType) -> None:
 CHECKS = (
     Check("empieza cerrado y deja pasar", starts_closed),
     Check("se abre con failure_threshold fallos seguidos", opens_after_threshold),
+    Check(
+        "los fallos seguidos cuentan aunque lleguen espaciados (1.5 s, 60 s)",
+        spaced_failures_still_open,
+    ),
     Check("un éxito reinicia la cuenta de fallos", success_resets_count),
     Check("abierto, rechaza hasta que pasa reset_timeout", open_refuses),
     Check("pasada la espera, half_open deja pasar una sola prueba", half_open_after_cool_down),
@@ -215,6 +260,10 @@ CHECKS = (
         "los fallos con el circuito abierto no corren la espera", failures_while_open_keep_the_wait
     ),
     Check("una prueba fallida lo reabre por otra espera completa", probe_failure_reopens),
+    Check(
+        "una prueba fallida mucho después reabre contando desde ahora: pasa 1 llamada, no 10",
+        late_probe_failure_reopens_from_now,
+    ),
     Check("cada cambio de estado se avisa con _move_to", reports_transitions),
     Check(
         "enchufado en un cluster real: se abre al matar items y se cierra al revivirlo",
@@ -230,4 +279,7 @@ HINTS = (
     "allow_request(): usá self.state (no self._state) para que la espera venza. En half_open, "
     "dejá pasar si _probes_in_flight < config.half_open_max_calls, y sumá 1. La versión del "
     "proyecto está en microservicios/common/breaker.py.",
+    "record_failure(): la cuenta de fallos seguidos no vence con el tiempo (sólo un éxito la "
+    "pone en cero), y si falla una prueba, reabrí anotando la hora de ahora: "
+    "self._opened_at = self._clock(), no la de la apertura anterior.",
 )
