@@ -61,6 +61,12 @@ def test_check_help_says_file_records_no_progress(labs_dir: Path) -> None:
     assert "--file" in help_text and "progreso" in help_text.split("--file")[-1]
 
 
+def test_lab1_first_hint_warns_the_session_is_synchronous(labs_dir: Path) -> None:
+    """Hint 1 sends the student to users/routes.py (all await) and says: here, no await."""
+    hint = labs(labs_dir, "hint", "1").stdout
+    assert "users/routes.py" in hint and "sin await" in hint
+
+
 # (--help needs no test: argparse already ignores a failed write.)
 @pytest.mark.parametrize("command", [["list"], ["hint", "1"], ["check", "2"]], ids=" ".join)
 def test_output_into_a_closed_pipe_is_no_traceback(labs_dir: Path, command: list[str]) -> None:

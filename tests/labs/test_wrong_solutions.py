@@ -14,6 +14,7 @@ CASES = {
     "lab01_english_detail": ("mensaje en castellano", "está en inglés"),
     "lab01_case_sensitive": ("mayúsculas de minúsculas", "pasá a minúsculas"),
     "lab01_wrong_prefix": ("prefijo /users", "prefix='/users'"),
+    "lab01_awaits_sync_session": ("a través del gateway", "tu SessionDep es sincrónico"),
     "lab02_retries_unsafe_post": (
         "sólo repite lo que es seguro",
         "un POST sin respuesta NO se repite",
@@ -47,7 +48,10 @@ CASES = {
     "lab05_no_release_after_timeout": ("si reservar no contestó", "quizás se hizo"),
     "lab06_no_build_app": ("/health responde", "build_app"),
     "lab06_wrong_prefix": ("a través del gateway", "prefix='/notifications'"),
-    "lab06_ignores_pagination": ("a través del gateway", "paginación"),
+    "lab06_ignores_pagination": ("pagina con limit y offset", "paginación"),
+    "lab06_offset_as_page": ("pagina con limit y offset", "no un número de página"),
+    "lab06_no_order_by": ("pagina con limit y offset", "sin order_by"),
+    "lab06_own_database": ("su propia base", "guarda en otra base"),
 }
 
 

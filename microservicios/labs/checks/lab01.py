@@ -1,11 +1,17 @@
 """Lab 1: GET /users/search?email= in the users service, seen through the gateway."""
 
+import contextlib
+import logging
 import re
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 
 from fastapi import APIRouter
 
-from microservicios.labs.checking import Check, expect
+from microservicios.cluster import Cluster
+from microservicios.labs.checking import Check, CheckFailedError, expect
 from microservicios.labs.checks.support import client, throwaway_cluster
 
 # Words that give away an English message ("User not found", "No user with that email").
@@ -14,8 +20,58 @@ ENGLISH_WORDS = re.compile(
 )
 
 
-def _cluster(module: ModuleType):  # noqa: ANN202
-    return throwaway_cluster(app_options={"users": {"routers": (module.router,)}})
+# What Python says when code awaits something that is not awaitable, e.g. a User.
+NOT_AWAITABLE = "can't be used in 'await' expression"
+SYNC_SESSION = (
+    "El servicio respondió 500 porque tu ruta hace `await` sobre lo que devuelve la sesión:\n"
+    "  {error}\n"
+    "En este laboratorio tu SessionDep es sincrónico: sin await. microservicios/users/routes.py "
+    "usa otra sesión, la async de los servicios (DbSessionDep), y por eso ahí todo lleva "
+    "await; acá es user = session.scalar(select(User).where(...)), sin await."
+)
+
+
+class _ServerExceptions(logging.Handler):
+    """The exceptions the served apps raised: uvicorn logs each one on "uvicorn.error"."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.raised: list[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.raised.append(record.exc_info[1])
+
+
+def _where(exc: BaseException, module: ModuleType) -> str:
+    """`Type: message (file, línea N)`, at the student's line if the traceback passes there."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [frame for frame in frames if frame.filename == module.__file__] or frames[-1:]
+    place = f" ({Path(own[-1].filename).name}, línea {own[-1].lineno})" if own else ""
+    return f"{type(exc).__name__}: {exc}{place}"
+
+
+@contextlib.contextmanager
+def _cluster(module: ModuleType) -> Iterator[Cluster]:
+    """The cluster with the student's router. The client of a route that raised sees only a
+    500: a failing check also says what the route raised, instead of a traceback on stderr."""
+    exceptions = _ServerExceptions()
+    server_log = logging.getLogger("uvicorn.error")
+    server_log.addHandler(exceptions)
+    try:
+        with throwaway_cluster(app_options={"users": {"routers": (module.router,)}}) as cluster:
+            yield cluster
+    except CheckFailedError as failure:
+        if not exceptions.raised:
+            raise
+        first = exceptions.raised[0]
+        if isinstance(first, TypeError) and NOT_AWAITABLE in str(first):
+            raise CheckFailedError(SYNC_SESSION.format(error=_where(first, module))) from failure
+        raise CheckFailedError(
+            f"{failure.explanation}\nEn el servicio users, tu ruta lanzó {_where(first, module)}."
+        ) from failure
+    finally:
+        server_log.removeHandler(exceptions)
 
 
 def has_router(module: ModuleType) -> None:
@@ -109,9 +165,12 @@ CHECKS = (
 
 HINTS = (
     "Mirá cómo está hecho GET /users/{user_id} en microservicios/users/routes.py y "
-    "microservicios/users/crud.py: tu ruta es parecida, pero busca por email.",
+    "microservicios/users/crud.py: tu ruta es parecida, pero busca por email. Ojo: ahí la "
+    "sesión es la async de los servicios (DbSessionDep) y todo lleva await; tu SessionDep es "
+    "sincrónico: sin await (con await, la ruta responde 500).",
     "Para buscar por una columna que no es la clave: "
-    "session.scalar(select(User).where(User.email == email)) devuelve el usuario o None.",
+    "session.scalar(select(User).where(User.email == email)), sin await, devuelve el "
+    "usuario o None.",
     "Los emails se guardan en minúsculas (mirá users/schemas.py): usá email.lower(). "
     "Si el resultado es None: raise HTTPException(status_code=404, detail='No hay ningún "
     "usuario con ese email.')",
