@@ -26,6 +26,17 @@ ERROR_TRANSLATIONS = (
 )
 
 
+MAX_PORT = 65535
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535 (a bigger one would wrap around, and 0
+    means any free port, which nobody could then find)."""
+    if not text.strip().isdecimal() or not 1 <= int(text) <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"'{text}' no es un puerto: van de 1 a {MAX_PORT}")
+    return int(text)
+
+
 def translate_error(message: str) -> str:
     """argparse's English error message, in Spanish where we know the phrase."""
     for pattern, replacement in ERROR_TRANSLATIONS:

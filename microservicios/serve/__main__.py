@@ -5,8 +5,9 @@ SERVICE variable). Settings come from the environment, as for any service."""
 import os
 import sys
 
-from microservicios.common.cli import spanish_parser
+from microservicios.common.cli import port_number, spanish_parser
 from microservicios.common.registry import SERVICES
+from microservicios.common.secrets import UnsafeSecretError
 from microservicios.serve.uvicorn_server import run_service
 
 DESCRIPTION = """\
@@ -25,13 +26,18 @@ def main(argv: list[str] | None = None) -> int:
         help=f"cuál: {', '.join(SERVICES.names)} (o la variable SERVICE)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="dirección (0.0.0.0 en un contenedor)")
-    parser.add_argument("--port", type=int, default=8000, help="puerto (8000)")
+    parser.add_argument("--port", type=port_number, default=8000, help="puerto (8000)")
     args = parser.parse_args(argv)
+    known = ", ".join(SERVICES.names)
+    if not args.service:
+        parser.error(f"falta el servicio: elegí uno de {known} (o poné la variable SERVICE)")
     if args.service not in SERVICES.names:
-        parser.error(
-            f"servicio desconocido: {args.service!r}; elegí uno de {', '.join(SERVICES.names)}"
-        )
-    run_service(SERVICES[args.service].import_path, args.host, args.port)
+        parser.error(f"servicio desconocido: {args.service!r}; elegí uno de {known}")
+    try:
+        run_service(SERVICES[args.service].import_path, args.host, args.port)
+    except UnsafeSecretError as refusal:  # the fix is in the environment: no traceback
+        print(f"Error: {refusal}", file=sys.stderr)
+        return 1
     return 0
 
 

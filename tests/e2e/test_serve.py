@@ -54,3 +54,40 @@ def test_an_unknown_service_is_refused_in_spanish(tmp_path):
     _, errors = process.communicate(timeout=30)
     assert process.returncode == 2
     assert "servicio desconocido: 'pagos'" in errors and "users" in errors
+
+
+def test_a_public_host_with_the_known_secret_is_one_explanation(tmp_path):
+    """--host 0.0.0.0 with the well-known secret: the Spanish explanation, exit 1, no
+    traceback after it."""
+    process = start(tmp_path, "users", "--host", "0.0.0.0", "--port", str(free_port()))
+    output, errors = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "SERVICE_SECRET tiene un valor conocido por todos" in errors, errors
+    assert "Traceback" not in errors and "Application startup failed" not in errors, errors
+    assert len(errors.strip().splitlines()) == 1, errors
+
+
+def test_no_service_named_says_one_is_needed_and_lists_them(tmp_path, monkeypatch):
+    """No argument and no SERVICE variable: exit 2, «falta el servicio», the valid names;
+    never «servicio desconocido: None»."""
+    monkeypatch.delenv("SERVICE", raising=False)
+    process = start(tmp_path)
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "falta el servicio" in errors and "users, items, orders, gateway" in errors, errors
+    assert "None" not in errors and "Traceback" not in errors, errors
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "65536"])
+def test_a_port_outside_1_to_65535_is_refused(tmp_path, port):
+    """--port 99999 does not start on 99999 - 65536: exit 2, a Spanish line with the range."""
+    process = start(tmp_path, "users", "--port", port)
+    try:
+        _, errors = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # the old behaviour: it started, on another port
+            process.kill()
+            process.communicate()
+    assert process.returncode == 2, errors
+    assert f"'{port}' no es un puerto: van de 1 a 65535" in errors, errors
+    assert "Traceback" not in errors
