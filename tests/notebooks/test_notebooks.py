@@ -4,7 +4,7 @@ Every notebook is executed with nbclient in its own kernel, with `MICROSERVICIOS
 (free ports, as in CI) and a temporary working directory, so its `data/` goes there. Its cells
 run twice in the same kernel (a student's second "Run All"), then the exercises' first cell
 brings the stopped cluster back. A cell that raises fails the test; then the outputs of each
-run are checked for what the lesson is about.
+run are checked for what the lesson is about, and against the numbers its text gives.
 """
 
 import copy
@@ -115,6 +115,53 @@ def run_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return run
 
 
+def lesson_markdown(name: str) -> str:
+    """All the markdown a student reads in a lesson, lines joined (sentences wrap)."""
+    notebook = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    text = "\n\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    return re.sub(r"(?<!\n)\n(?!\n)", " ", text)
+
+
+def printed_number(pattern: str, text: str) -> int:
+    """The number a cell printed on the line `pattern` (one group) describes."""
+    found = re.findall(pattern, text, re.MULTILINE)
+    assert len(found) == 1, (pattern, found, text)
+    return int(found[0])
+
+
+def said_number(pattern: str, markdown: str) -> int:
+    """The number a lesson's text gives in the phrase `pattern` (one group)."""
+    found = re.search(pattern, markdown)
+    assert found, f"el texto no dice {pattern!r}"
+    return int(found[1])
+
+
+# The gateway retries no call that got an answer, with or without an Idempotency-Key
+# (README «Reintentos en una sola capa»): a lesson must not say it retried, or tie its not
+# retrying to the key. A hypothetical («si el gateway reintentara») is no claim.
+GATEWAY_RETRIES = re.compile(r"\bgateway\b[^.;:()]*?\breintent(a|á|ó|ar|aba|e|en|an)\b")
+NEGATION = re.compile(r"\b(no|nunca|ni|sólo|solo)\b")
+TWO_LAYERS = re.compile(r"reintentos en (dos|varios) (niveles|capas)")
+
+
+def gateway_retry_claims(markdown: str) -> list[str]:
+    """Clauses of a lesson that say the gateway retries, or retries for want of a key."""
+    wrong = []
+    for clause in re.split(r"[.;:()]", markdown):
+        if TWO_LAYERS.search(clause):
+            wrong.append(clause.strip())
+        elif GATEWAY_RETRIES.search(clause):
+            if not NEGATION.search(clause) or re.search(r"sin `?(Idempotency-Key|clave)", clause):
+                wrong.append(clause.strip())
+    return wrong
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_no_lesson_says_the_gateway_retries_an_answered_call(name):
+    """No lesson says the gateway retried, or that it skips a POST because it has no key."""
+    assert gateway_retry_claims(lesson_markdown(name)) == []
+
+
 USER_LINE = re.compile(r"^\{'id': \d+, 'name': '\w+', 'email': .*\}$", re.MULTILINE)
 
 
@@ -142,10 +189,27 @@ def test_02_ordenes(run_notebook, tmp_path):
     assert (tmp_path / "data" / "notebook02").is_dir()
 
 
+FAILURE_LINE = re.compile(r"^  (pedido \d+|compensación): (\d+) intentos?$", re.MULTILINE)
+
+
 def test_03_circuit_breaker_opens_then_closes(run_notebook, tmp_path):
-    """Lesson 3 runs, twice alike: the breaker opens, closes again, is drawn; load(3) works."""
+    """Lesson 3 runs, twice alike: the 5 failures that open the breaker are those the text
+    counts (order 1's 3 attempts, then the compensation and order 2); it closes again, is
+    drawn; load(3) works."""
     lab_file = REPO / "labs" / "lab03_circuit_breaker" / "breaker.py"
+    markdown = lesson_markdown("03_circuit_breaker.ipynb")
+    # What the text says about the failures that open the breaker, checked against the log.
+    said_attempts = said_number(r"[Ss]ólo el \*\*pedido 1\*\* hizo los (\d) intentos", markdown)
+    said_threshold = said_number(r"[Cc]on el (\d)º fallo seguido", markdown)
     for executed in run_notebook("03_circuit_breaker.ipynb"):
+        failures = {caller: int(n) for caller, n in FAILURE_LINE.findall(executed.text)}
+        assert list(failures)[:1] == ["pedido 1"], executed.text
+        assert failures.pop("pedido 1") == said_attempts == 3, executed.text
+        # The rest up to the threshold: the compensation and the next order, fewer each.
+        assert set(failures) <= {"compensación", "pedido 2"}, executed.text
+        assert all(n < said_attempts for n in failures.values()), executed.text
+        total = printed_number(r"^  total: [\d +]+ = (\d+)$", executed.text)
+        assert total == said_attempts + sum(failures.values()) == said_threshold == 5
         states = re.findall(r"estado del breaker orders→items: (\w+)", executed.text)
         assert "open" in states, states
         assert "closed" in states[states.index("open") :], states
@@ -155,16 +219,37 @@ def test_03_circuit_breaker_opens_then_closes(run_notebook, tmp_path):
 
 
 def test_04_caos_stock_adds_up(run_notebook, tmp_path):
-    """Lesson 4 runs, twice alike: under chaos the stock adds up and a key replays."""
+    """Lesson 4 runs, twice alike: under chaos the stock adds up and a key replays; as the
+    text says, the gateway retried nothing and most 503s are the retry budget refusing."""
+    markdown = lesson_markdown("04_caos_y_reintentos.ipynb")
+    assert "el gateway no reintentó ninguna" in markdown
+    assert "`retry.budget_exhausted`" in markdown
     for executed in run_notebook("04_caos_y_reintentos.ipynb"):
         assert re.search(r"^diferencia total: 0$", executed.text, re.MULTILINE), executed.text
         assert "Idempotent-Replayed: true" in executed.text
+        assert printed_number(r"^reintentos del gateway: (\d+)$", executed.text) == 0
+        # The burst's 503s: as many as the client counted, and (the text says) most of them
+        # are the retry budget refusing a retry.
+        answers = re.search(r"^Counter\(\{(.*)\}\)$", executed.text, re.MULTILINE)[1]
+        client_503 = dict(re.findall(r"(\w+): (\d+)", answers)).get("503", "0")
+        seen_503 = printed_number(r"^503 que vio el cliente: (\d+)$", executed.text)
+        budget = printed_number(r"^  con retry\.budget_exhausted: (\d+)$", executed.text)
+        three = printed_number(r"^  fallaron los \d intentos: (\d+)$", executed.text)
+        other = printed_number(r"^  otro motivo: (\d+)$", executed.text)
+        assert seen_503 == int(client_503) == budget + three + other, executed.text
+        assert budget > seen_503 / 2, executed.text  # «la mayoría»
+        denied = printed_number(r"^reintentos que el presupuesto negó: (\d+)", executed.text)
+        assert denied >= budget, executed.text
     assert (tmp_path / "data" / "notebook04").is_dir()
 
 
 def test_05_metricas(run_notebook, tmp_path):
-    """Lesson 5 runs, twice alike: error rate and p99 both ways, and the latency drawn."""
+    """Lesson 5 runs, twice alike: error rate and p99 both ways, and the latency drawn; as
+    the text says, the gateway retried none of the answered calls."""
+    markdown = lesson_markdown("05_metricas.ipynb")
+    assert "el gateway no reintenta una llamada que recibió respuesta" in markdown
     for executed in run_notebook("05_metricas.ipynb"):
+        assert printed_number(r"^reintentos del gateway en la corrida: (\d+)$", executed.text) == 0
         for computed in (
             r"tasa de error \(métricas del gateway\): \d+\.\d %",
             r"tasa de error \(medida en el cliente\): \d+\.\d %",
