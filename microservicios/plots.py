@@ -49,6 +49,10 @@ LABEL_STYLE = MappingProxyType(
         "bbox": {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
     }
 )
+# Room on the time axis before the first moment and after the last, as a fraction of the
+# span: a mark at either end (notebook 03 kills items first) keeps its dashed line off the
+# frame and its label inside the axes.
+TIME_MARGIN = 0.05
 
 
 def breaker_timeline(
@@ -86,6 +90,7 @@ def breaker_timeline(
         _draw_mark(axes, mark, origin)
     handles = [_patch(state) for state in STATE_COLORS]
     axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    _time_axis(axes, until - origin)
     axes.set_xlabel("segundos desde el primer evento")
     axes.set_title("Estado de los circuit breakers")
     axes.set_ylim(-0.5, max(1, len(lanes)) - 0.5)
@@ -109,7 +114,8 @@ def latency_timeline(
     """
     samples = list(samples)
     marks = list(marks)
-    origin = min([s["at"] for s in samples] + [m["at"] for m in marks], default=0.0)
+    moments = [s["at"] for s in samples] + [m["at"] for m in marks]
+    origin = min(moments, default=0.0)
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for sample in samples:
         groups.setdefault(_status_class(sample["status"]), []).append(sample)
@@ -128,6 +134,7 @@ def latency_timeline(
     for mark in marks:
         _draw_mark(axes, mark, origin)
     axes.set_ylim(bottom=0)
+    _time_axis(axes, max(moments, default=origin) - origin)
     axes.set_xlabel("segundos")
     axes.set_ylabel("latencia (ms)")
     axes.set_title(title)
@@ -146,6 +153,12 @@ def _draw_mark(axes: Any, mark: Mapping[str, Any], origin: float) -> None:
     axes.axvline(x, color="#333", linestyle="--", linewidth=1)
     # x in data units, y as a fraction of the axes: the label hangs from the top edge.
     axes.annotate(mark_label(mark), (x, 1.0), xycoords=("data", "axes fraction"), **LABEL_STYLE)
+
+
+def _time_axis(axes: Any, end: float) -> None:
+    """Seconds from 0 to `end`, with `TIME_MARGIN` of room on both sides."""
+    margin = TIME_MARGIN * (end if end > 0 else 1.0)
+    axes.set_xlim(-margin, end + margin)
 
 
 def _segment(axes: Any, row: int, start: float, end: float, state: str) -> None:

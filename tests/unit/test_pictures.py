@@ -48,6 +48,48 @@ def test_breaker_marks_are_spanish_readable_and_off_the_y_axis():
     assert first.x0 > axis_right  # not on top of the y axis labels
 
 
+def inside_axes(figure, text) -> bool:  # noqa: ANN001
+    """The label, with room for its light box, lies within the axes (display pixels)."""
+    axes = figure.axes[0].get_window_extent()
+    extent = text.get_window_extent()
+    room = 3 * figure.dpi / 72  # 3 points: the box's padding, and a little air
+    return (
+        axes.x0 + room <= extent.x0
+        and extent.x1 <= axes.x1 - room
+        and axes.y0 <= extent.y0
+        and extent.y1 <= axes.y1
+    )
+
+
+def test_a_mark_at_the_first_moment_is_inside_the_plot_not_on_its_edge():
+    """Notebook 03 kills items first: its line stands clear of the left edge, and its label
+    "items: apagado" lies inside the axes, not on the frame."""
+    figure = breaker_timeline(transitions=TRANSITIONS, marks=MARKS, until=T0 + 8)
+    figure.canvas.draw()
+    axes = figure.axes[0]
+    kill_line = axes.transData.transform((axes.lines[0].get_xdata()[0], 0))[0]
+    assert kill_line - axes.get_window_extent().x0 >= 10  # pixels: a visible dashed line
+    assert all(inside_axes(figure, text) for text in mark_texts(figure))
+
+
+def test_a_mark_at_the_last_moment_keeps_its_label_inside_the_plot():
+    """A heal drawn right at the end (the picture taken just after it) labels to the left of
+    its line, inside the axes, instead of running off the right edge."""
+    marks = [*MARKS, {"at": T0 + 8, "service": "users", "action": "heal"}]
+    for figure in (
+        breaker_timeline(transitions=TRANSITIONS, marks=marks, until=T0 + 8),
+        latency_timeline(
+            [{"at": T0 + i / 10, "latency_ms": 3.0, "status": 200} for i in range(80)], marks=marks
+        ),
+    ):
+        figure.canvas.draw()
+        texts = mark_texts(figure)
+        assert [t.get_text() for t in texts][-1] == "users: curado"
+        assert all(inside_axes(figure, text) for text in texts), [
+            (t.get_text(), t.get_window_extent()) for t in texts
+        ]
+
+
 def test_latency_marks_hang_from_the_top_not_over_points_near_zero():
     """Latency marks are drawn at the top of the axes, away from the points near y = 0."""
     samples = [{"at": T0 + i / 10, "latency_ms": 3.0, "status": 200} for i in range(50)]
