@@ -7,7 +7,8 @@ import sys
 
 from microservicios.common.cli import port_number, spanish_parser
 from microservicios.common.registry import SERVICES
-from microservicios.common.secrets import UnsafeSecretError
+from microservicios.common.secrets import UnsafeSecretError, check_secret
+from microservicios.common.settings import Settings
 from microservicios.serve.uvicorn_server import run_service
 
 DESCRIPTION = """\
@@ -34,10 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.service not in SERVICES.names:
         parser.error(f"servicio desconocido: {args.service!r}; elegí uno de {known}")
     try:
-        run_service(SERVICES[args.service].import_path, args.host, args.port)
-    except UnsafeSecretError as refusal:  # the fix is in the environment: no traceback
+        # The app refuses too, but inside uvicorn's lifespan, which adds a traceback.
+        check_secret(Settings(), args.host)
+    except UnsafeSecretError as refusal:  # the fix is in the environment
         print(f"Error: {refusal}", file=sys.stderr)
         return 1
+    run_service(SERVICES[args.service].import_path, args.host, args.port)
     return 0
 
 

@@ -7,16 +7,12 @@ from functools import partial
 import uvicorn
 
 from microservicios.cluster.protocol import HeaderDeadlineProtocol
-from microservicios.common.secrets import check_secret
 from microservicios.common.settings import Settings
 
 
 def run_service(factory: str, host: str, port: int) -> None:
-    """Serve the app `factory` ("module:function") until SIGTERM or Ctrl-C; an
-    UnsafeSecretError before anything starts if the secret is not safe on `host`."""
+    """Serve the app `factory` ("module:function") until SIGTERM or Ctrl-C."""
     settings = Settings()  # what the service will read too: environment and .env
-    # The app refuses too, but from inside uvicorn's lifespan, which adds a traceback.
-    check_secret(settings, host)
     os.environ["UVICORN_HOST"] = host  # where the app checks that its secret is safe to use
     try:
         uvicorn.run(
