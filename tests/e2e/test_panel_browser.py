@@ -1,6 +1,8 @@
 """The live panel in a real browser (headless Chromium), with the network outside 127.0.0.1
 blocked: kill and revive from the page, a breaker opening and closing live, a trace's
-waterfall, log filters, and the token. The breaker scenario saves docs/panel.png."""
+waterfall, log filters, the token, and a page that stays readable (labels of close marks,
+a short half-open, the sticky bar). The breaker scenario is the README's picture
+(tools/panel_picture.py), saved into a temporary folder."""
 
 import re
 from collections.abc import Iterator
@@ -19,9 +21,9 @@ from tests.helpers import (
     browser_or_skip,
     make_settings,
 )
+from tools.panel_picture import BREAKER, open_the_breaker, order_body, save_picture
 
 SCREENSHOT = REPO_ROOT / "docs" / "panel.png"
-BREAKER = '#breakers [data-breaker="orders→items"] .state'
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +59,6 @@ def row_state(page, service: str):  # noqa: ANN001, ANN201
     return page.locator(f'#services tbody tr[data-service="{service}"] .state')
 
 
-def order_body(gateway: str) -> dict:
-    user = httpx.post(f"{gateway}/users/", json={"name": "Ana", "email": "ana@example.com"})
-    httpx.post(f"{gateway}/items/", json={"name": "Lápiz", "sku": "LAPIZ-B", "stock": 100})
-    return {"user_id": user.json()["id"], "item_sku": "LAPIZ-B", "qty": 1}
-
-
 def test_kill_and_revive_with_the_buttons(cluster: Cluster, page):  # noqa: ANN001
     """Apagar items → its row says 'caído' within 2 s and it refuses connections; Revivir
     → 'activo' again and it answers."""
@@ -94,35 +90,96 @@ def test_inside_another_page_as_in_jupyterlab(cluster: Cluster, page):  # noqa: 
     assert cluster.status()["users"] is False
 
 
-def test_the_breaker_opens_and_closes_live(cluster: Cluster, page):  # noqa: ANN001
+def test_the_breaker_opens_and_closes_live(cluster: Cluster, page, tmp_path: Path):  # noqa: ANN001
     """error_rate=1 on items from the form and ten orders: orders → items 'abierto' within
-    5 s (screenshot for the README); Curar and the wait: 'cerrado' again."""
+    5 s (the README's picture, saved here into a temporary folder: the tracked one is left
+    alone); Curar and the wait: 'cerrado' again, and the short half-open shows."""
     from playwright.sync_api import expect
 
+    picture_before = SCREENSHOT.read_bytes()
     gateway = cluster.url("gateway")
-    body = order_body(gateway)
-    page.goto(cluster.panel_url())
-    expect(page.locator(BREAKER)).to_have_text("cerrado", timeout=5_000)
-    form = page.locator("#faults-form")
-    form.locator('select[name="service"]').select_option("items")
-    form.locator('input[name="error_rate"]').fill("1")
-    form.locator('input[name="status"]').fill("503")
-    form.locator('button[data-action="inject"]').click()
-    expect(page.locator("#message")).to_contain_text("Fallas inyectadas en 'items'")
-    for _ in range(10):
-        httpx.post(f"{gateway}/orders/", json=body)
-    expect(page.locator(BREAKER)).to_have_text("abierto", timeout=5_000)
-    faults_cell = page.locator('#services tr[data-service="items"]')
-    expect(faults_cell).to_contain_text("errores 100 %")
-    page.wait_for_timeout(600)  # one more snapshot: the metric charts catch up
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    body = open_the_breaker(cluster, page)
+    save_picture(page, tmp_path / "panel.png")
+    assert (tmp_path / "panel.png").read_bytes().startswith(b"\x89PNG")
 
     page.locator('#services tr[data-service="items"] button[data-action="heal"]').click()
     expect(page.locator("#message")).to_contain_text("curado")
     page.wait_for_timeout(1_200)  # the breaker's wait (1 s) before it lets a probe through
     assert httpx.post(f"{gateway}/orders/", json=body).status_code == 201
     expect(page.locator(BREAKER)).to_have_text("cerrado", timeout=5_000)
+    assert SCREENSHOT.read_bytes() == picture_before  # the README's picture is left alone
+    half_open = page.locator('#breakers [data-breaker="orders→items"] .seg-half_open rect')
+    expect(half_open.first).to_be_attached(timeout=5_000)
+    widths = [shown_width(half_open.nth(i)) for i in range(half_open.count())]
+    assert min(widths) >= 3, widths  # a probe's few milliseconds, still visible
+
+
+def shown_width(locator) -> float:  # noqa: ANN001
+    box = locator.bounding_box()  # None for an element with nothing to show
+    return box["width"] if box else 0.0
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_close_marks_keep_readable_labels(cluster: Cluster, page):  # noqa: ANN001
+    """Apagar and Revivir items twice in a row: on the orders → items strip every tick is
+    labelled (alone or with its neighbours), no two labels overlap and none leaves the strip."""
+    from playwright.sync_api import expect
+
+    page.goto(cluster.panel_url())
+    buttons = '#services tr[data-service="items"] button[data-action="{}"]'
+    for _ in range(2):
+        page.locator(buttons.format("kill")).click()
+        expect(row_state(page, "items")).to_have_text("caído", timeout=5_000)
+        page.locator(buttons.format("revive")).click()
+        expect(row_state(page, "items")).to_have_text("activo", timeout=10_000)
+    strip = page.locator('#breakers [data-breaker="orders→items"] svg.strip')
+    expect(strip.locator(".mark line")).to_have_count(4, timeout=5_000)
+    marks = strip.locator(".mark")
+    for i in range(marks.count()):
+        expect(marks.nth(i).locator(".mark-label")).to_have_count(1)
+    labels = [strip.locator(".mark-label").nth(i) for i in range(marks.count())]
+    words = " ".join(label.text_content() for label in labels)
+    assert "apagado" in words and "revivido" in words
+    boxes = [label.bounding_box() for label in labels]
+    for i, box in enumerate(boxes):
+        for other in boxes[i + 1 :]:
+            assert not boxes_overlap(box, other), (words, boxes)
+    outline = strip.bounding_box()
+    left, right = outline["x"], outline["x"] + outline["width"]
+    for box in boxes:
+        assert left <= box["x"] and box["x"] + box["width"] <= right, (words, boxes, outline)
+
+
+def test_the_status_bar_never_covers_a_focused_row(cluster: Cluster, page):  # noqa: ANN001
+    """Scrolled down past «Trazas», Shift+Tab back to a trace row: the browser brings it into
+    view below the sticky «En vivo» bar, not under it."""
+    from playwright.sync_api import expect
+
+    for _ in range(6):
+        httpx.get(cluster.url("gateway") + "/users/")
+    page.goto(cluster.panel_url())
+    rows = page.locator("#traces tbody tr.trace-row")
+    expect(rows).to_have_count(6, timeout=5_000)
+    first, second = rows.nth(0), rows.nth(1)
+    # The first row just above the window's top edge, the second one focused.
+    page.evaluate(
+        "(row) => window.scrollTo(0, row.getBoundingClientRect().bottom + window.scrollY)",
+        first.element_handle(),
+    )
+    second.evaluate("(row) => row.focus({preventScroll: true})")
+    page.keyboard.press("Shift+Tab")
+    expect(first).to_be_focused()
+    bar = page.locator(".statusbar").bounding_box()
+    row = first.bounding_box()
+    assert row["y"] >= bar["y"] + bar["height"], (row, bar)
 
 
 def test_a_decimal_comma_means_a_decimal(cluster: Cluster, page):  # noqa: ANN001

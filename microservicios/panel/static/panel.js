@@ -15,6 +15,12 @@ const MISSING_TOKEN =
   "Falta el token: abrí la dirección completa que imprime el laboratorio (termina en ?token=…).";
 const STRIP_H = 64; // breaker strip height; the top BAR_TOP px hold two rows of mark labels
 const BAR_TOP = 30;
+const LABEL_ROWS = 2;
+const LABEL_GAP = 6; // px between two labels in a row
+const TICK_CLEARANCE = 8; // px between a label and another group's tick: no doubt whose it is
+const MERGE_PX = 10; // ticks closer than this are one group with one label
+const MIN_SEGMENT_PX = 5; // a state that lasted milliseconds still shows
+const TICK_INTO_BAR = 5; // px of a mark's tick over the top of the bar
 
 const pending = new Set(); // "service:action" of requests in flight
 const knownServices = new Set();
@@ -23,6 +29,8 @@ const searchText = new WeakMap(); // log line -> lower-case JSON of its record
 let pendingLogs = []; // records that arrived while paused
 let paused = false;
 let traceTicket = 0;
+const textWidths = new Map(); // "size:text" -> px, for the strips' labels
+const measurer = document.createElement("canvas").getContext("2d");
 
 // ---------- DOM helpers ----------
 
@@ -314,10 +322,13 @@ function breakerSegments(breaker, start, end) {
 function drawStrip(svg, breaker, marks, now, windowS) {
   const width = svg.clientWidth || svg.parentNode.clientWidth || 800;
   const x = (t) => ((t - (now - windowS)) / windowS) * width;
-  const nodes = breakerSegments(breaker, now - windowS, now)
-    .map((seg) => segmentNode(seg, x(seg.from), x(seg.to)));
-  const labelEnds = [-Infinity, -Infinity]; // where each label row is taken up to
-  for (const mark of marks) nodes.push(markNode(mark, x(mark.at), width, labelEnds));
+  const segments = breakerSegments(breaker, now - windowS, now)
+    .map((seg) => ({ ...seg, ...visibleSpan(x(seg.from), x(seg.to), width) }));
+  // Short segments (a probe's half-open lasts milliseconds) go last: drawn over their
+  // neighbours at MIN_SEGMENT_PX, they cannot be hidden by them.
+  segments.sort((a, b) => Number(a.widened) - Number(b.widened));
+  const nodes = segments.map(segmentNode);
+  for (const group of labelMarks(marks, x, width)) nodes.push(markNode(group, x));
   svg.setAttribute("viewBox", `0 0 ${width} ${STRIP_H}`);
   svg.replaceChildren(...nodes);
   const word = BREAKER_WORDS[breaker.state] || breaker.state;
@@ -325,33 +336,114 @@ function drawStrip(svg, breaker, marks, now, windowS) {
   svg.setAttribute("aria-label", `${breaker.caller} → ${breaker.target}: ${word}; ${changes} cambios en la ventana`);
 }
 
-function segmentNode(seg, x0, x1) {
+/** Pixels [x0, x1] of a segment, widened around its middle to MIN_SEGMENT_PX if shorter. */
+function visibleSpan(x0, x1, width) {
+  if (x1 - x0 >= MIN_SEGMENT_PX) return { x0, x1, widened: false };
+  const left = Math.min(Math.max(0, (x0 + x1 - MIN_SEGMENT_PX) / 2), width - MIN_SEGMENT_PX);
+  return { x0: left, x1: left + MIN_SEGMENT_PX, widened: true };
+}
+
+function segmentNode(seg) {
   const word = BREAKER_WORDS[seg.state] || seg.state;
   const group = svgEl("g", { class: `seg seg-${seg.state}` },
     svgEl("title", { text: `${word} de ${epochClock(seg.from)} a ${epochClock(seg.to)}` }),
-    svgEl("rect", { x: x0, y: BAR_TOP, width: Math.max(0, x1 - x0), height: STRIP_H - BAR_TOP }));
-  if (x1 - x0 > word.length * 9 + 12) group.append(svgEl("text", { x: x0 + 6, y: BAR_TOP + 22, text: word }));
+    svgEl("rect", { x: seg.x0, y: BAR_TOP, width: seg.x1 - seg.x0, height: STRIP_H - BAR_TOP }));
+  if (seg.x1 - seg.x0 > textWidth(word, 15) + 12) {
+    group.append(svgEl("text", { x: seg.x0 + 6, y: BAR_TOP + 22, text: word }));
+  }
   return group;
 }
 
-/** A tick for one kill/revive/inject/heal, labelled in the first row with room (if any). */
-function markNode(mark, x, width, labelEnds) {
-  const word = MARK_WORDS[mark.action] || mark.action;
-  const group = svgEl("g", { class: "mark" },
-    svgEl("title", { text: `${mark.service} ${word} a las ${epochClock(mark.at)}` }),
-    svgEl("rect", { class: "hit", x: x - 5, y: 0, width: 10, height: STRIP_H }),
-    svgEl("line", { x1: x, x2: x, y1: 0, y2: STRIP_H }));
-  const textWidth = word.length * 9;
-  const flip = x + 3 + textWidth > width; // near "ahora": label on the left of the tick
-  const left = flip ? x - 3 - textWidth : x + 3;
-  const row = labelEnds.findIndex((end) => left > end + 8);
-  if (row >= 0) {
-    group.append(svgEl("text", {
-      class: "mark-label", x: flip ? x - 3 : x + 3, y: 12 + row * 14, "text-anchor": flip ? "end" : null, text: word,
-    }));
-    labelEnds[row] = left + textWidth;
+// ---------- marks on a strip ----------
+
+/** Groups of marks, each with a label that overlaps no other label, crosses no tick and
+ * stays in the strip. Ticks closer than MERGE_PX share a label ("apagado ×2, revivido ×2");
+ * labels take rows newest first, so when there is no room it is an older group that joins
+ * its newer neighbour: every tick keeps a label that says which ticks it names. */
+function labelMarks(marks, x, width) {
+  const sorted = [...marks].sort((a, b) => a.at - b.at);
+  const groups = [];
+  for (const mark of sorted) {
+    const last = groups[groups.length - 1];
+    if (last && x(mark.at) - x(last[last.length - 1].at) < MERGE_PX) last.push(mark);
+    else groups.push([mark]);
   }
-  return group;
+  for (;;) {
+    const placed = placeLabels(groups, x, width);
+    const failed = placed.findIndex((label) => label === null);
+    if (failed < 0 || groups.length === 1) {
+      return groups.map((marksOf, i) => ({ marks: marksOf, label: placed[i] }));
+    }
+    const older = Math.min(failed, groups.length - 2); // the newest joins the one before it
+    groups.splice(older, 2, [...groups[older], ...groups[older + 1]]);
+  }
+}
+
+/** For each group (oldest first) its label {x, row, anchor, text}, or null if none fits. */
+function placeLabels(groups, x, width) {
+  const taken = Array.from({ length: LABEL_ROWS }, () => []); // [left, right] per row
+  const ticks = groups.map((marks) => marks.map((mark) => x(mark.at)));
+  const clear = (own, left, right) => ticks.every((xs, group) => group === own
+    || xs.every((tick) => tick < left - TICK_CLEARANCE || tick > right + TICK_CLEARANCE));
+  const free = (own, row, left, right) => left >= 0 && right <= width && clear(own, left, right)
+    && taken[row].every(([l, r]) => right + LABEL_GAP <= l || r + LABEL_GAP <= left);
+  const placed = new Array(groups.length).fill(null);
+  for (let i = groups.length - 1; i >= 0; i--) {
+    const text = groupWords(groups[i]);
+    const size = textWidth(text, 13);
+    const first = x(groups[i][0].at);
+    const last = x(groups[i][groups[i].length - 1].at);
+    // After the newest tick, or (near «ahora», or crowded) before the oldest one; the
+    // first row before the second, so that neighbours read along one line.
+    const sides = [{ left: last + 4, anchor: "start" }, { left: first - 4 - size, anchor: "end" }];
+    const slots = [...Array(LABEL_ROWS).keys()].flatMap((row) => sides.map((side) => ({ row, ...side })));
+    const slot = slots.find(({ row, left }) => free(i, row, left, left + size));
+    if (slot) {
+      taken[slot.row].push([slot.left, slot.left + size]);
+      const at = slot.anchor === "start" ? slot.left : slot.left + size;
+      placed[i] = { x: at, row: slot.row, anchor: slot.anchor, text };
+    }
+  }
+  return placed;
+}
+
+/** "apagado", or for several marks each word once with its count: "apagado ×2, revivido". */
+function groupWords(marks) {
+  const counts = new Map();
+  for (const mark of marks) {
+    const word = MARK_WORDS[mark.action] || String(mark.action);
+    counts.set(word, (counts.get(word) || 0) + 1);
+  }
+  return [...counts].map(([word, n]) => (n > 1 ? `${word} ×${n}` : word)).join(", ");
+}
+
+/** Ticks of a group of kill/revive/inject/heal marks, with their label (if it fits). */
+function markNode(group, x) {
+  const times = group.marks.map((m) => `${m.service} ${MARK_WORDS[m.action] || m.action} a las ${epochClock(m.at)}`);
+  const xs = group.marks.map((m) => x(m.at));
+  const left = Math.min(...xs);
+  const node = svgEl("g", { class: "mark" },
+    svgEl("title", { text: times.join("\n") }),
+    svgEl("rect", { class: "hit", x: left - 5, y: 0, width: Math.max(...xs) - left + 10, height: STRIP_H }),
+    // Down to the bar's top edge only: a tick must not hide a short state under it.
+    ...xs.map((at) => svgEl("line", { x1: at, x2: at, y1: 0, y2: BAR_TOP + TICK_INTO_BAR })));
+  const label = group.label;
+  if (label) {
+    node.append(svgEl("text", {
+      class: "mark-label", x: label.x, y: 12 + label.row * 14, "text-anchor": label.anchor, text: label.text,
+    }));
+  }
+  return node;
+}
+
+/** Width in px of `text` in the strip's bold font at `size` px (measured, not guessed). */
+function textWidth(text, size) {
+  const key = `${size}:${text}`;
+  if (!textWidths.has(key)) {
+    measurer.font = `700 ${size}px ${getComputedStyle(document.body).fontFamily}`;
+    textWidths.set(key, Math.ceil(measurer.measureText(text).width));
+  }
+  return textWidths.get(key);
 }
 
 function renderBreakers(snapshot) {
@@ -637,6 +729,17 @@ function renderMetrics(snapshot) {
   setText($("#metrics-note"), `Últimos ${seconds} s, un punto cada ${step} s. El número es el último valor.`);
 }
 
+// ---------- sticky bar ----------
+
+/** Keeps --statusbar-h equal to the sticky «En vivo» bar's height (a long message wraps it):
+ * the page's scroll-padding then brings a focused row or a trace into view below the bar. */
+function trackStatusbar() {
+  const bar = $(".statusbar");
+  const update = () => document.documentElement.style.setProperty("--statusbar-h", `${bar.offsetHeight}px`);
+  new ResizeObserver(update).observe(bar);
+  update();
+}
+
 // ---------- live stream ----------
 
 function setConnection(text, state) {
@@ -703,6 +806,7 @@ function connect() {
   });
 }
 
+trackStatusbar();
 setupFaultForm();
 setupLogs();
 if (!TOKEN) showAuthError("");
