@@ -71,6 +71,6 @@ UNAUTHORIZED = error(401, "Falta la cabecera X-Service-Token o no es válida (ru
 UNAVAILABLE = error(
     503,
     "Una dependencia (la base de datos u otro servicio) no está disponible ahora; "
-    "reintentá más tarde. Con `Retry-After` cuando se sabe cuánto esperar.",
+    "reintentá más tarde. `Retry-After` dice cuántos segundos esperar.",
     retry_after=True,
 )
