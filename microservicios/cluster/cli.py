@@ -8,10 +8,13 @@ from pathlib import Path
 from types import FrameType
 
 from microservicios.cluster.cluster import MAX_PORT, Cluster, resolve_ports
+from microservicios.cluster.data_location import data_location
 from microservicios.cluster.processes import ProcessCluster
 from microservicios.cluster.runner import ClusterError, PortUnavailableError
+from microservicios.cluster.startup_checks import check_data_dir, check_factory, uses_data_dir
 from microservicios.common.cli import spanish_parser
-from microservicios.common.logs import ReadableSink
+from microservicios.common.database_url import UnsupportedDatabaseError
+from microservicios.common.logs import LogSink, ReadableSink, StreamSink
 from microservicios.common.registry import SERVICES, ServiceEntry, ServiceRegistry
 
 DESCRIPTION = """\
@@ -26,8 +29,10 @@ ejemplos:
   python -m microservicios.cluster --ports auto
   python -m microservicios.cluster --ports gateway=9080,users=9001 --data-dir data/prueba
   python -m microservicios.cluster --processes
+  python -m microservicios.cluster --log-format json 2> logs.jsonl
   python -m microservicios.cluster --service avisos=mis_servicios.avisos:create_app"""
 
+LOG_FORMATS = ("texto", "json")
 INTERRUPTED_EXIT = 130  # the shell's code for "stopped by Ctrl-C"
 TICK_S = 0.25  # how often the launcher looks at its --processes children
 # Ctrl-C; `kill` and an IDE's stop button; a closed terminal (Windows has no SIGHUP).
@@ -43,15 +48,16 @@ def parse_ports(text: str | None) -> None | str | dict[str, int]:
     ports: dict[str, int] = {}
     for pair in text.split(","):
         name, _, number = pair.partition("=")
-        if not name.strip().isidentifier() or not number.strip().isdigit():
+        if not name.strip().isidentifier() or not number.strip().isdecimal():
             raise argparse.ArgumentTypeError(
                 f"'{pair}' no es válido: usá servicio=puerto, con servicio en "
                 f"{list(SERVICES.names)} o uno agregado con --service."
             )
         ports[name.strip()] = int(number)
-        if ports[name.strip()] > MAX_PORT:
+        if not 1 <= ports[name.strip()] <= MAX_PORT:
             raise argparse.ArgumentTypeError(
-                f"'{pair}' no es válido: los puertos van de 1 a {MAX_PORT}."
+                f"'{pair}' no es válido: los puertos van de 1 a {MAX_PORT} "
+                "(--ports auto elige puertos libres)."
             )
     return ports
 
@@ -85,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quiet", action="store_true", help="no mostrar los logs de los servicios (sí los errores)"
     )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="texto",
+        help="texto: una línea legible por registro (por defecto); json: las líneas JSON de "
+        "cada servicio, como las escribe solo, para un sistema de logs (van a stderr)",
+    )
     parser.add_argument("--no-panel", action="store_true", help="no levantar el panel en vivo")
     parser.add_argument(
         "--service",
@@ -113,7 +126,7 @@ def print_table(
         print(f"{name:<10} {url:<26} {pid}{url}/docs")
     if panel_url is not None:
         print(f"\nPanel en vivo: {panel_url}")
-    print(f"\nDatos en: {data_dir.resolve()}")
+    print(f"\n{data_location(data_dir, urls)}")
     print("Ctrl-C para detener.", flush=True)
 
 
@@ -144,6 +157,7 @@ def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluste
             quiet=args.quiet,
             registry=registry,
             hold_output=True,
+            json_logs=args.log_format == "json",
             panel=not args.no_panel,
             announce=lambda line: print(line, flush=True),
         )
@@ -156,8 +170,9 @@ def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluste
     )
 
 
-def serve(cluster: Cluster | ProcessCluster, stop: StopRequest, echo_logs: bool) -> bool:
-    """Start the cluster, print its table and keep it up until a stop signal; with
+def serve(cluster: Cluster | ProcessCluster, stop: StopRequest, echo: LogSink | None) -> bool:
+    """Start the cluster, print its table, then echo its logs to `echo` (threads mode; a
+    ProcessCluster shows its children's) and keep it up until a stop signal; with
     --processes, report and restart the children that die. False if a stop signal came
     while it was starting (then there is no table)."""
     cluster.start()
@@ -169,8 +184,8 @@ def serve(cluster: Cluster | ProcessCluster, stop: StopRequest, echo_logs: bool)
     print_table(
         cluster.urls(), Path(cluster.data_dir), cluster.pids() if processes else None, panel_url
     )
-    if echo_logs and isinstance(cluster, Cluster):
-        cluster.logbook.start_echo(ReadableSink())
+    if echo is not None and isinstance(cluster, Cluster):
+        cluster.logbook.start_echo(echo)
     if processes:
         cluster.release_output()
     while stop.signal is None:
@@ -188,18 +203,35 @@ def explain(exc: ClusterError) -> str:
     return str(exc)
 
 
+def check_options(args: argparse.Namespace, registry: ServiceRegistry) -> None:
+    """Refuse, before anything starts, a --service or --data-dir the services would fail on."""
+    for entry in args.service:
+        check_factory(entry)
+    if uses_data_dir(registry, args.data_dir):
+        check_data_dir(args.data_dir)
+
+
+def log_echo(args: argparse.Namespace) -> LogSink | None:
+    """Where threads mode echoes its logs: stderr (as a service alone), readable or JSON."""
+    if args.quiet:
+        return None
+    return StreamSink() if args.log_format == "json" else ReadableSink()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     stop = StopRequest()
     stop.listen()
+    registry = SERVICES.with_services(*args.service)
     try:
-        cluster = build_cluster(args, SERVICES.with_services(*args.service))
-    except ClusterError as exc:
+        check_options(args, registry)
+        cluster = build_cluster(args, registry)
+    except (ClusterError, UnsupportedDatabaseError) as exc:
         print(f"Error: {explain(exc)}", file=sys.stderr)
         return 1
     try:
-        served = serve(cluster, stop, echo_logs=not args.quiet)
-    except ClusterError as exc:  # it did not start, and start() undid what it had started
+        served = serve(cluster, stop, log_echo(args))
+    except (ClusterError, UnsupportedDatabaseError) as exc:  # start() undid what it started
         print(f"Error: {explain(exc)}", file=sys.stderr)
         return 1
     finally:

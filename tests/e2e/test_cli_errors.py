@@ -91,3 +91,80 @@ def test_ctrl_c_during_start_up_says_so_in_spanish(tmp_path, mode):
     assert "interrumpido" in output, output
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
     assert "Servicio" not in output  # no table: the cluster never was up
+
+
+@pytest.mark.parametrize("mode", [[], ["--processes"]], ids=["threads", "processes"])
+@pytest.mark.parametrize(
+    ("data_dir", "expected"),
+    [
+        ("/etc/passwd", "/etc/passwd es un archivo, no una carpeta"),
+        ("/etc/passwd/datos", "/etc/passwd es un archivo, no una carpeta"),
+    ],
+    ids=["a-file", "inside-a-file"],
+)
+def test_a_data_dir_that_is_a_file_is_one_spanish_line(tmp_path, mode, data_dir, expected):
+    """--data-dir naming a file (or a folder inside one): one Spanish line, exit 1."""
+    finished = run_cli(*mode, "--ports", "auto", "--no-panel", "--data-dir", data_dir, cwd=tmp_path)
+    assert finished.returncode == 1
+    assert_one_spanish_error(finished, expected)
+    assert len(finished.stderr.strip().splitlines()) == 1, finished.stderr
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs Linux's /sys")
+@pytest.mark.parametrize("data_dir", ["/sys", "/sys/datos-del-cluster"], ids=["folder", "new"])
+def test_a_data_dir_nobody_can_write_in_is_one_spanish_line(tmp_path, data_dir):
+    """A folder where no file can be created (not even by root: /sys), or a new folder
+    that cannot be made there: one Spanish line saying so, exit 1."""
+    finished = run_cli("--ports", "auto", "--no-panel", "--data-dir", data_dir, cwd=tmp_path)
+    assert finished.returncode == 1
+    assert_one_spanish_error(finished, "no se pueden guardar archivos en /sys")
+    assert len(finished.stderr.strip().splitlines()) == 1, finished.stderr
+
+
+SERVICE_MODULE = """\
+def create_app(settings, **options):
+    raise AssertionError("never called: the launcher refuses first")
+
+not_callable = 42
+"""
+
+
+@pytest.mark.parametrize("mode", [[], ["--processes"]], ids=["threads", "processes"])
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("pagos=no.existe:create_app", "no se encontró el módulo 'no.existe'"),
+        ("pagos=mis_servicios:crear", "el módulo 'mis_servicios' no tiene 'crear'"),
+        ("pagos=mis_servicios:not_callable", "'mis_servicios:not_callable' no es una función"),
+        ("pagos=roto:create_app", "el módulo 'roto' tiene un error de sintaxis"),
+        ("pagos=importa:create_app", "el módulo 'importa' no pudo importar 'nada_de_esto'"),
+    ],
+    ids=["no-module", "no-attribute", "not-callable", "syntax-error", "missing-import"],
+)
+def test_a_service_that_cannot_be_loaded_is_one_spanish_line(tmp_path, mode, option, expected):
+    """--service naming a module or function that is not there (or not a function, or a
+    module that does not compile): one Spanish line naming it, exit 1, nothing started."""
+    (tmp_path / "mis_servicios.py").write_text(SERVICE_MODULE)
+    (tmp_path / "roto.py").write_text("def create_app(settings:\n")
+    (tmp_path / "importa.py").write_text("import nada_de_esto\n")
+    finished = run_cli(*mode, "--ports", "auto", "--no-panel", "--service", option, cwd=tmp_path)
+    assert finished.returncode == 1
+    assert_one_spanish_error(finished, f"--service {option}: {expected}")
+    assert len(finished.stderr.strip().splitlines()) == 1, finished.stderr
+    assert "Servicio" not in finished.stdout  # no table: nothing started
+
+
+@pytest.mark.parametrize("option", ["pagos", "pagos=modulo", "pagos=:create_app", "1x=m:f"])
+def test_a_malformed_service_option_is_a_usage_error(tmp_path, option):
+    """--service without nombre=modulo:funcion's shape exits 2 with the shape to use."""
+    finished = run_cli("--service", option, cwd=tmp_path)
+    assert finished.returncode == 2
+    assert_one_spanish_error(finished, "usá nombre=modulo:funcion")
+
+
+@pytest.mark.parametrize("ports", ["gateway=0", "gateway=99999"])
+def test_ports_outside_1_to_65535_are_refused(tmp_path, ports):
+    """--ports with port 0 (use 'auto' for free ports) or above 65535 exits 2, one line."""
+    finished = run_cli("--ports", ports, "--no-panel", cwd=tmp_path)
+    assert finished.returncode == 2
+    assert_one_spanish_error(finished, "los puertos van de 1 a 65535")
