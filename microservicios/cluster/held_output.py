@@ -4,8 +4,9 @@ handed to the panel.
 With `--processes` each service writes its JSON log lines to stderr from the moment it
 starts, which would bury the table a student needs first. The launcher reads each child's
 stderr on a small thread and keeps the lines until `release()`; from then on they pass
-straight through, in the order they arrive, each JSON record as one readable line. Every
-record also goes to `on_record` (the panel), shown or not.
+straight through, in the order they arrive, each JSON record as one readable line (or as
+the child wrote it, with `json_lines`). Every record also goes to `on_record` (the panel),
+shown or not.
 """
 
 import json
@@ -43,12 +44,14 @@ class HeldOutput:
         *,
         hold: bool = True,
         quiet: bool = False,
+        json_lines: bool = False,
         on_record: Callable[[LogRecord], None] | None = None,
     ) -> None:
         self._target = target
         self._held: list[str] = []
         self._released = not hold
         self._quiet = quiet  # show only errors (and lines that are not records)
+        self._json_lines = json_lines  # records as the child wrote them, not readable
         self._on_record = on_record
         self._lock = threading.Lock()
 
@@ -71,7 +74,7 @@ class HeldOutput:
                 self._on_record(record)
             if record is not None and self._quiet and record.get("level") not in SHOWN_WHEN_QUIET:
                 continue
-            line = text if record is None else readable_line(record) + "\n"
+            line = text if record is None or self._json_lines else readable_line(record) + "\n"
             with self._lock:
                 if self._released:
                     self._write([line])

@@ -45,6 +45,7 @@ class ProcessCluster:
         quiet: bool = False,
         registry: ServiceRegistry = SERVICES,
         hold_output: bool = False,
+        json_logs: bool = False,
         panel: bool = False,
         announce: Callable[[str], None] = lambda line: None,
     ) -> None:
@@ -54,13 +55,14 @@ class ProcessCluster:
         self._announce = announce
         self.quiet = quiet
         self._panel = Panel(self, host=host) if panel else None
-        # The CLI holds the children's logs until its table is out (release_output()); the
-        # panel reads them as records.
+        # The CLI holds the children's logs until its table is out (release_output()), and
+        # shows them readable unless `json_logs`; the panel reads them as records.
         self._held = None
         if hold_output or panel:
             self._held = HeldOutput(
                 hold=hold_output,
                 quiet=quiet,
+                json_lines=json_logs,
                 on_record=self._panel.activity if self._panel else None,
             )
         self.data_dir = data_dir

@@ -86,19 +86,30 @@ class EventLogger:
         self.log("ERROR", event, **fields)
 
 
-# Fields a person reading a terminal does not need on every line (they stay in the JSON).
+# Fields a person reading a terminal does not need on every line (they stay in the JSON);
+# the request's ids are shown too, but shortened and last.
 _NOT_SHOWN = frozenset(
     {"ts", "level", "service", "event", "request_id", "trace_id", "span_id", "parent_span_id",
      "started_at", "at_epoch"}
 )  # fmt: skip
 
 
+# Enough of an id to follow one request down a terminal by eye (the whole id is in the JSON).
+SHORT_ID_LENGTH = 8
+
+
 def readable_line(record: LogRecord) -> str:
-    """One record as a terminal line: time, level, service, event, then the rest as k=v."""
+    """One record as a terminal line: time, level, service, event, the rest as k=v, then
+    the request's ids, shortened, if the record has them."""
     time_of_day = str(record.get("ts", ""))[11:23]
-    details = " ".join(f"{key}={value}" for key, value in record.items() if key not in _NOT_SHOWN)
+    details = [f"{key}={value}" for key, value in record.items() if key not in _NOT_SHOWN]
+    details += [
+        f"{key}={str(record[key])[:SHORT_ID_LENGTH]}"
+        for key in ("request_id", "trace_id")
+        if record.get(key)
+    ]
     line = f"{time_of_day} {record.get('level', ''):<7} {record.get('service', ''):<8} "
-    return _one_line(f"{line}{record.get('event', '')} {details}".rstrip())
+    return _one_line(f"{line}{record.get('event', '')} {' '.join(details)}".rstrip())
 
 
 def _one_line(text: str) -> str:

@@ -112,8 +112,8 @@ def test_incoming_request_id_accepts_a_sane_value_and_refuses_others():
 
 
 def test_readable_line_is_one_short_line_per_record():
-    """The terminal format: time, level, service, event, then details; ids left out; any
-    line break in a value escaped, so one record is one line."""
+    """The terminal format: time, level, service, event, details, then the request's ids
+    shortened to 8 characters; any line break in a value escaped, so one record is one line."""
     record = {
         "ts": "2026-11-28T16:40:01.123+00:00", "level": "INFO", "service": "users",
         "event": "http.request", "request_id": "r" * 32, "trace_id": "t" * 32,
@@ -122,4 +122,5 @@ def test_readable_line_is_one_short_line_per_record():
     line = readable_line(record)
     assert line.startswith("16:40:01.123 INFO    users    http.request method=GET")
     assert "status=200 duration_ms=1.5" in line and "r" * 32 not in line
+    assert line.endswith(" request_id=rrrrrrrr trace_id=tttttttt")
     assert len(line.splitlines()) == 1
