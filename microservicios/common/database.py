@@ -8,9 +8,9 @@ SQLite driver does) costs more than the query (measured here: 3x fewer requests 
 when four services share one process). So SQLite sessions stay plain and synchronous,
 wrapped to offer the same awaitable methods (`SyncSession`).
 
-Tables: SQLite files are created at start (instant, for the in-process cluster); a
-PostgreSQL database gets its tables from the versioned migrations
-(`python -m microservicios.migrate SERVICE`), a deployment step of its own.
+Tables: SQLite files get theirs when opened (`create_all`, instant); a PostgreSQL database
+gets them from the versioned migrations: applied as the service starts, or refused by
+`serve` until `python -m microservicios.migrate SERVICE` ran (migrations/schema.py).
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from microservicios.common.context import context_of
-from microservicios.common.db import UnsupportedDatabaseError, create_sqlite_engine
+from microservicios.common.database_url import service_database_url
+from microservicios.common.db import create_sqlite_engine
 
 POOL_SIZE = 20  # connections per service process to its PostgreSQL
 
@@ -85,16 +86,11 @@ class Database:
 
 
 def open_database(url: str, metadata: MetaData) -> Database:
-    """SQLite (tables created now) or an async PostgreSQL URL (tables from migrations)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
+    """SQLite (tables created now) or PostgreSQL, any usual spelling, on asyncpg."""
+    url = service_database_url(url, "La URL de la base de datos")
+    if make_url(url).get_backend_name() == "sqlite":
         return _open_sqlite(url, metadata)
-    if parsed.get_backend_name() == "postgresql" and parsed.get_dialect().is_async:
-        return _open_postgresql(url)
-    raise UnsupportedDatabaseError(
-        f"Base de datos no soportada: '{parsed.drivername}'. Usá sqlite:///archivo.db o "
-        "postgresql+asyncpg://usuario:contraseña@host:5432/base."
-    )
+    return _open_postgresql(url)
 
 
 def _open_sqlite(url: str, metadata: MetaData) -> Database:

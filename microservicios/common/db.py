@@ -12,15 +12,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from microservicios.common.context import context_of
+from microservicios.common.database_url import UnsupportedDatabaseError
 
 BUSY_TIMEOUT_MS = 10_000
 PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")  # files SQLite keeps next to a database
-
-
-class UnsupportedDatabaseError(ValueError):
-    """A database URL a service cannot use; the message says so in Spanish."""
 
 
 def create_sqlite_engine(url: str) -> Engine:

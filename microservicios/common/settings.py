@@ -8,13 +8,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
+from microservicios.common.database_url import service_database_url
 from microservicios.common.registry import GATEWAY, SERVICES
 
 DEFAULT_SECRET = "dev-secret"
@@ -125,6 +126,15 @@ class Settings(BaseSettings):
     def _complete_service_urls(cls, urls: dict[str, str]) -> dict[str, str]:
         """The defaults for services not named, and no trailing slash on any URL."""
         return {name: url.rstrip("/") for name, url in {**default_service_urls(), **urls}.items()}
+
+    @field_validator("users_database_url", "items_database_url", "orders_database_url")
+    @classmethod
+    def _usable_database_url(cls, url: str | None, info: ValidationInfo) -> str | None:
+        """`postgresql://…` and the other usual spellings mean asyncpg; a URL the services
+        cannot use is refused here, so every command says the same line about it."""
+        if not url:
+            return url
+        return service_database_url(url, str(info.field_name).upper())
 
     def service_url(self, service: str) -> str:
         """Base URL (no trailing slash) where `service` listens."""
