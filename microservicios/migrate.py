@@ -3,11 +3,15 @@ schema, as a deployment step of its own (a Kubernetes Job, a compose one-shot)."
 
 import sys
 
+from alembic.script import Script
+from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from microservicios.common.cli import spanish_parser
+from microservicios.common.database_url import UnsupportedDatabaseError
 from microservicios.common.settings import Settings
 from microservicios.migrations import SERVICES_WITH_DATABASE, upgrade
+from microservicios.migrations.schema import head_revision
 
 DESCRIPTION = """\
 Aplica las migraciones de un servicio a su base de datos (la de <SERVICIO>_DATABASE_URL,
@@ -20,9 +24,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("service", choices=SERVICES_WITH_DATABASE, metavar="SERVICIO",
                         help=f"cuál: {', '.join(SERVICES_WITH_DATABASE)}")  # fmt: skip
     args = parser.parse_args(argv)
-    url = Settings().database_url(args.service)
     try:
-        upgrade(args.service, url)
+        url = Settings().database_url(args.service)
+        applied = upgrade(args.service, url)
+    except UnsupportedDatabaseError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except CommandError as exc:  # e.g. a revision this code does not know (a newer version's)
+        print(f"Error: no se pudo migrar la base de '{args.service}': {exc}", file=sys.stderr)
+        return 1
     except SQLAlchemyError as exc:
         print(
             f"Error: no se pudo migrar la base de '{args.service}': {type(exc).__name__}: "
@@ -33,8 +43,22 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"Error: no se pudo conectar con la base de '{args.service}': {exc}", file=sys.stderr)
         return 1
-    print(f"Base de datos de '{args.service}' al día.")
+    print(report(args.service, applied))
     return 0
+
+
+def report(service: str, applied: list[Script]) -> str:
+    """What the run did: the migrations it applied, from which revision to which; or that
+    there was nothing to do."""
+    if not applied:
+        return (
+            f"Base de datos de '{service}' ya estaba al día (revisión "
+            f"{head_revision(service)}): no apliqué nada."
+        )
+    before = applied[0].down_revision or "(vacía)"
+    lines = [f"Base de datos de '{service}' migrada de {before} a {applied[-1].revision}. Apliqué:"]
+    lines += [f"  {script.revision} {script.doc}" for script in applied]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

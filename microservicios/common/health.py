@@ -9,16 +9,25 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from microservicios.common.context import AppContext, ContextDep
+from microservicios.migrations.schema import migrate_command, schema_lag
 
 
-async def database_answers(context: AppContext) -> bool:
-    """One trivial query on the app's own database."""
+async def database_problem(context: AppContext) -> str | None:
+    """Why the app's own database cannot serve requests, in Spanish; None if it can. It
+    must answer a trivial query and, if versioned, be at the code's newest schema."""
+    url = context.settings.database_url(context.service)
     try:
         async with context.session() as session:
             await session.execute(text("SELECT 1"))
+        lag = await schema_lag(context.service, url, context.database)
     except (SQLAlchemyError, OSError):
-        return False
-    return True
+        return "La base de datos del servicio no responde."
+    if lag is not None:
+        return (
+            f"La base de datos del servicio está atrasada ({lag}): falta correr "
+            f"{migrate_command(context.service)}."
+        )
+    return None
 
 
 health_router = APIRouter(tags=["salud"])
@@ -38,14 +47,14 @@ async def health_live(context: ContextDep) -> dict[str, Any]:
 @health_router.get(
     "/health/ready",
     summary="¿Puede atender? (readiness)",
-    responses={503: {"description": "Su propia base de datos no responde."}},
+    responses={503: {"description": "Su propia base de datos no responde o está atrasada."}},
 )
 async def health_ready(context: ContextDep) -> JSONResponse:
-    """For a readiness probe: its own database answers. Not its dependencies: if items is
-    down, orders still gets traffic (and answers 503 fast, breaker open) instead of every
-    readiness probe failing in a cascade."""
-    if context.database is not None and not await database_answers(context):
-        detail = "La base de datos del servicio no responde."
+    """For a readiness probe: its own database answers, with the schema the code needs. Not
+    its dependencies: if items is down, orders still gets traffic (and answers 503 fast,
+    breaker open) instead of every readiness probe failing in a cascade."""
+    detail = None if context.database is None else await database_problem(context)
+    if detail is not None:
         return JSONResponse({"service": context.service, "status": "error", "detail": detail}, 503)
     return JSONResponse({"service": context.service, "status": "ok"})
 

@@ -46,6 +46,7 @@ from microservicios.common.secrets import (
     uses_placeholder_secret,
 )
 from microservicios.common.settings import Settings
+from microservicios.migrations.schema import migrate_at_start
 
 # A service's opener returns a Database; lab 6's returns a SQLite engine and sessionmaker.
 DatabaseOpener = Callable[[str], Database | tuple[Engine, sessionmaker[Session]]]
@@ -167,6 +168,7 @@ async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
         if blueprint.open_database is not None:
             database = as_database(blueprint.open_database(settings.database_url(service)))
             resources.push_async_callback(database.dispose)
+            await migrate_at_start(service, settings.database_url(service), database, logger)
         clients = {}
         if breakers:
             http_session = create_http_session(settings.client_keepalive_timeout)

@@ -1,20 +1,27 @@
 """Versioned schema migrations (Alembic), one history per service.
 
 A deployment runs them as its own step, before the service starts:
-`python -m microservicios.migrate orders`. The in-process cluster of a class keeps creating
-its SQLite tables at start (`create_all`), which is instant; a test checks that both give
-the same schema.
+`python -m microservicios.migrate orders`. A service started any other way (the cluster of a
+class, uvicorn by hand) applies what its PostgreSQL database lacks as it starts, and creates
+its SQLite tables (`create_all`, instant; a test checks that both give the same schema):
+see `schema.py`.
 """
 
+import threading
 from importlib import import_module
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import Script
 from sqlalchemy import MetaData
 
 HISTORIES = Path(__file__).parent
 SERVICES_WITH_DATABASE = ("users", "items", "orders")
+# Alembic runs a command through module-level proxies (`alembic.context`, `alembic.op`):
+# two commands at once in one process (a cluster's services start on threads) would mix up
+# each other's. One at a time.
+_ONE_COMMAND_AT_A_TIME = threading.Lock()
 
 
 def metadata_of(service: str) -> MetaData:
@@ -31,6 +38,18 @@ def alembic_config(service: str, url: str) -> Config:
     return config
 
 
-def upgrade(service: str, url: str, revision: str = "head") -> None:
-    """Bring `service`'s database at `url` to `revision` (the newest by default)."""
-    command.upgrade(alembic_config(service, url), revision)
+def upgrade(service: str, url: str, revision: str = "head") -> list[Script]:
+    """Bring `service`'s database at `url` to `revision` (the newest by default); returns
+    the migrations applied, oldest first (none: it was already there)."""
+    config = alembic_config(service, url)
+    applied: list[Script] = []
+    config.attributes["applied"] = applied  # environment.py appends each step to it
+    with _ONE_COMMAND_AT_A_TIME:
+        command.upgrade(config, revision)
+    return applied
+
+
+def downgrade(service: str, url: str, revision: str) -> None:
+    """Take `service`'s database back to `revision` ("base": no tables at all)."""
+    with _ONE_COMMAND_AT_A_TIME:
+        command.downgrade(alembic_config(service, url), revision)

@@ -5,6 +5,7 @@ SQLite URLs use the same engine setup as the service (private file, WAL); an asy
 """
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy import Connection, create_engine
@@ -16,9 +17,20 @@ from microservicios.migrations import metadata_of
 
 
 def _migrate(connection: Connection, service: str) -> None:
-    context.configure(connection=connection, target_metadata=metadata_of(service))
+    context.configure(
+        connection=connection,
+        target_metadata=metadata_of(service),
+        on_version_apply=_record_applied,
+    )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _record_applied(*, step: Any, **_: Any) -> None:
+    """Each migration applied goes to the list `upgrade()` returns (see __init__.py)."""
+    applied = context.config.attributes.get("applied")
+    if applied is not None and step.is_upgrade:
+        applied.append(step.up_revision)
 
 
 async def _migrate_async(url: str, service: str) -> None:

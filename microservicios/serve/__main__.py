@@ -9,6 +9,7 @@ from microservicios.common.cli import port_number, spanish_parser
 from microservicios.common.registry import SERVICES
 from microservicios.common.secrets import UnsafeSecretError, check_secret
 from microservicios.common.settings import Settings
+from microservicios.serve.schema_check import exit_unless_database_is_ready
 from microservicios.serve.uvicorn_server import run_service
 
 DESCRIPTION = """\
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"falta el servicio: elegí uno de {known} (o poné la variable SERVICE)")
     if args.service not in SERVICES.names:
         parser.error(f"servicio desconocido: {args.service!r}; elegí uno de {known}")
+    exit_unless_database_is_ready(args.service)
     try:
         # The app refuses too, but inside uvicorn's lifespan, which adds a traceback.
         check_secret(Settings(), args.host)

@@ -66,12 +66,20 @@ def test_an_unmigrated_database_differs_from_the_models(tmp_path):
 
 
 def test_the_migrate_command_can_run_twice(tmp_path):
-    """A deployment step may run again: the second run changes nothing and still says 0."""
+    """A deployment step may run again: the first run says what it applied, the second
+    changes nothing, says so, and still exits 0."""
     env = subprocess_env(DATA_DIR=str(tmp_path))
-    for _ in range(2):
-        done = subprocess.run(MIGRATE + ["users"], env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        assert done.stdout.strip() == "Base de datos de 'users' al día."
+    runs = [
+        subprocess.run(MIGRATE + ["users"], env=env, capture_output=True, text=True, timeout=120)
+        for _ in range(2)
+    ]
+    assert [done.returncode for done in runs] == [0, 0], [done.stderr for done in runs]
+    first, second = (done.stdout.strip().splitlines() for done in runs)
+    assert first == [
+        "Base de datos de 'users' migrada de (vacía) a 0001. Apliqué:",
+        "  0001 initial schema",
+    ]
+    assert second == ["Base de datos de 'users' ya estaba al día (revisión 0001): no apliqué nada."]
     assert differences_sync(f"sqlite:///{(tmp_path / 'users.db').as_posix()}", "users") == []
 
 
