@@ -37,6 +37,7 @@ VALIDATION_MESSAGES = MappingProxyType(
         "string_type": "debe ser un texto",
         "string_pattern_mismatch": "tiene un formato no válido",
         "control_character": "no puede tener caracteres de control (como saltos de línea o NUL)",
+        "invisible_character": "no puede tener caracteres invisibles (tiene {code_point})",
         "int_parsing": "debe ser un número entero",
         "int_type": "debe ser un número entero",
         "bool_type": "debe ser true o false",
