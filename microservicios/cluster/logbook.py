@@ -1,30 +1,84 @@
-"""The log records of one cluster, kept in a bounded buffer so a notebook can read them."""
+"""The log records of one cluster, kept in a bounded buffer so a notebook can read them.
 
+Bounded twice: by count, and by size, since a client chooses how long some values are (each
+is cut to MAX_VALUE_CHARS in the record, but 20,000 records of 2 KB are still 40 MB).
+"""
+
+import json
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from microservicios.common.logs import LogRecord, LogSink, StreamSink
 
 DEFAULT_CAPACITY = 20_000
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+# Breaker transitions hold no client-chosen text: about 300 bytes each, 1.5 MB at most.
 TRANSITIONS_CAPACITY = 5_000
+Item = TypeVar("Item")
+
+
+def record_size(record: LogRecord) -> int:
+    """About the bytes of `record` as a JSON line, cheaply (this runs for every record):
+    keys and text in full (UTF-8), a number as 16 bytes, anything else as its JSON."""
+    size = 2
+    for key, value in record.items():
+        size += len(key) + 6  # quotes, colon, comma and a value's quotes
+        if type(value) is str:  # isascii() is O(1): most values are counted without encoding
+            size += len(value) if value.isascii() else len(value.encode("utf-8", "replace"))
+        elif value is None or isinstance(value, int | float):
+            size += 16
+        else:
+            size += len(json.dumps(value, ensure_ascii=False, default=str))
+    return size
+
+
+class SizedBuffer(Generic[Item]):
+    """The newest items, at most `capacity` of them and `max_bytes` in all (by the sizes
+    given); the newest is kept even alone past `max_bytes`. Not thread-safe: its owner
+    holds a lock."""
+
+    def __init__(self, capacity: int, max_bytes: int) -> None:
+        self.capacity, self.max_bytes = capacity, max_bytes
+        self._items: deque[tuple[Item, int]] = deque()
+        self.size = 0
+
+    def append(self, item: Item, size: int) -> None:
+        self._items.append((item, size))
+        self.size += size
+        while len(self._items) > 1 and (
+            len(self._items) > self.capacity or self.size > self.max_bytes
+        ):
+            self.size -= self._items.popleft()[1]
+
+    def __iter__(self) -> Iterator[Item]:
+        return (item for item, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class LogBook:
     """A sink for every app of a cluster: keeps the newest records, optionally echoes them."""
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY, echo: bool = False) -> None:
-        self._records: deque[LogRecord] = deque(maxlen=capacity)
+    def __init__(
+        self,
+        capacity: int = DEFAULT_CAPACITY,
+        echo: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        self._records: SizedBuffer[LogRecord] = SizedBuffer(capacity, max_bytes)
         # Kept apart so that heavy traffic cannot push them out before they are plotted.
         self._transitions: deque[LogRecord] = deque(maxlen=TRANSITIONS_CAPACITY)
         self._lock = threading.Lock()
         self._echo = StreamSink() if echo else None
 
     def __call__(self, record: LogRecord) -> None:
+        size = record_size(record)
         with self._lock:
-            self._records.append(record)
+            self._records.append(record, size)
             if record["event"].startswith("breaker."):
                 self._transitions.append(record)
             if self._echo is not None:  # under the lock: never ahead of start_echo's replay

@@ -20,6 +20,8 @@ LogRecord = dict[str, Any]
 LogSink = Callable[[LogRecord], None]
 
 LEVELS = MappingProxyType({"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40})
+# A client chooses some values (a path can be 60 KB): a record keeps this much of any text.
+MAX_VALUE_CHARS = 2048
 
 # Context variables are per task/thread, not shared state: each request sees its own id.
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -48,6 +50,12 @@ class StreamSink:
             stream.flush()
 
 
+def clipped(text: str) -> str:
+    """The first MAX_VALUE_CHARS of `text`, marked so that a reader sees it was cut."""
+    size = len(text.encode("utf-8", "replace"))
+    return f"{text[:MAX_VALUE_CHARS]}…(cortado, {size} bytes)"
+
+
 class EventLogger:
     """Emits structured events (`service.started`, `order.created`, ...) as dicts to its sinks."""
 
@@ -59,6 +67,9 @@ class EventLogger:
     def log(self, level: str, event: str, **fields: Any) -> None:
         if LEVELS[level] < self.threshold:
             return
+        for key, value in fields.items():  # a fresh dict, ours to change
+            if type(value) is str and len(value) > MAX_VALUE_CHARS:
+                fields[key] = clipped(value)
         span = current_span.get()
         record: LogRecord = {
             "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),

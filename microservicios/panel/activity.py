@@ -3,25 +3,27 @@
 `Activity` is a log sink: every service hands it each record (in threads mode directly, with
 `--processes` through the launcher, which reads the children's JSON lines). Each record
 updates small bounded summaries — per-second request counts, breaker states, faults in
-force, recent traces — so that a snapshot costs the same whatever the traffic was.
+force, recent traces — so that a snapshot costs the same whatever the traffic was. What
+keeps whole records (the log tail, the spans) is bounded in bytes as well as in count.
 """
 
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from microservicios.cluster.logbook import SizedBuffer, record_size
 from microservicios.common.faults import Faults
 from microservicios.common.logs import LogRecord
+from microservicios.panel.spans import KeptSpans
 
 WINDOW_S = 300  # how far back the breaker strips look
 CHART_POINTS = 60  # seconds in the metric charts
 RATE_WINDOW_S = 10  # requests/s, error % and p99 in the services table
 LOG_TAIL = 1_000  # records kept for a browser that connects late or falls behind
-RECENT_TRACES = 30
-KEPT_TRACES = 300  # traces whose spans stay available for a waterfall
-SPANS_PER_TRACE = 200
+LOG_TAIL_BYTES = 2 * 1024 * 1024
+RECENT_TRACES = 30  # each with one path, cut to MAX_VALUE_CHARS: 60 KB at most
 DURATIONS_PER_SECOND = 2_000  # a sample large enough for a p99
 # Not a student's request: probes, metrics, the panel's fault calls, and what a browser
 # loads for /docs (the page, Swagger UI's files under /docs/assets, the OpenAPI document).
@@ -82,21 +84,21 @@ class Activity:
         self._seconds: dict[str, deque[Second]] = {}
         self._breakers: dict[tuple[str, str], BreakerLine] = {}
         self._faults: dict[str, dict[str, Any] | None] = {}
-        self._tail: deque[tuple[int, LogRecord]] = deque(maxlen=LOG_TAIL)
+        self._tail: SizedBuffer[tuple[int, LogRecord]] = SizedBuffer(LOG_TAIL, LOG_TAIL_BYTES)
         self._sequence = 0
         self._roots: deque[dict[str, Any]] = deque(maxlen=RECENT_TRACES)
-        self._spans: OrderedDict[str, list[LogRecord]] = OrderedDict()
-        self._trace_of_request: OrderedDict[str, str] = OrderedDict()
+        self._spans = KeptSpans()
 
     # --- intake ----------------------------------------------------------------------
 
     def __call__(self, record: LogRecord) -> None:
+        size = record_size(record)
         with self._lock:
             self._sequence += 1
-            self._tail.append((self._sequence, record))
+            self._tail.append((self._sequence, record), size)
             event = record.get("event")
             if event in ("http.request", "http.call"):
-                self._keep_span(record)  # first: a root request lists its trace's services
+                self._spans.add(record)  # first: a root request lists its trace's services
             if event == "http.request":
                 self._count_request(record)
             if str(event).startswith("breaker."):
@@ -125,7 +127,8 @@ class Activity:
 
     def _root_summary(self, record: LogRecord) -> dict[str, Any]:
         trace_id = record.get("trace_id")
-        spans = sorted(self._spans.get(trace_id, []), key=lambda span: span.get("started_at", 0))
+        kept = self._spans.of(trace_id) if trace_id else []
+        spans = sorted(kept, key=lambda span: span.get("started_at", 0))
         services = list(dict.fromkeys(span["service"] for span in spans))
         return {
             "trace_id": trace_id,
@@ -137,22 +140,6 @@ class Activity:
             "services": services or [record["service"]],
             "at": record.get("started_at"),
         }
-
-    def _keep_span(self, record: LogRecord) -> None:
-        trace_id = record.get("trace_id")
-        if not trace_id:
-            return
-        spans = self._spans.setdefault(trace_id, [])
-        self._spans.move_to_end(trace_id)
-        if len(spans) < SPANS_PER_TRACE:
-            spans.append(record)
-        while len(self._spans) > KEPT_TRACES:
-            self._spans.popitem(last=False)
-        request_id = record.get("request_id")
-        if request_id:
-            self._trace_of_request[request_id] = trace_id
-            while len(self._trace_of_request) > KEPT_TRACES * 4:
-                self._trace_of_request.popitem(last=False)
 
     def _note_start(self, record: LogRecord) -> None:
         service = record["service"]
@@ -179,8 +166,7 @@ class Activity:
     def spans(self, trace_or_request_id: str) -> list[LogRecord]:
         """The span records of one trace, given its trace id or one of its request ids."""
         with self._lock:
-            trace_id = self._trace_of_request.get(trace_or_request_id, trace_or_request_id)
-            return list(self._spans.get(trace_id, []))
+            return self._spans.of(trace_or_request_id)
 
     def service_rows(self, names: list[str]) -> list[dict[str, Any]]:
         """Requests/s, error % and p99 over the last RATE_WINDOW_S seconds, and faults."""
