@@ -8,6 +8,8 @@ TRACEPARENT_HEADER = "traceparent"
 TRACESTATE_HEADER = "tracestate"
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 RETRY_AFTER_HEADER = "Retry-After"
+ETAG_HEADER = "ETag"
+IF_MATCH_HEADER = "If-Match"
 
 
 def header(scope: Scope, name: str) -> str | None:
@@ -17,3 +19,14 @@ def header(scope: Scope, name: str) -> str | None:
         if raw_name == key:
             return value.decode("latin-1")
     return None
+
+
+def if_match_allows(if_match: str, etag: str) -> bool:
+    """Whether an If-Match value lets a request change a resource whose ETag is `etag`.
+
+    RFC 9110 §13.1.1: "*" matches any current resource; otherwise one of the listed tags
+    must be `etag` itself, compared strongly (a weak W/"…" tag never matches). Anything
+    else, a malformed value included, does not match: the change is refused, not guessed.
+    """
+    value = if_match.strip()
+    return value == "*" or etag in (tag.strip() for tag in value.split(","))

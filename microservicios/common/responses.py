@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from microservicios.common.headers import RETRY_AFTER_HEADER
+from microservicios.common.headers import ETAG_HEADER, IF_MATCH_HEADER, RETRY_AFTER_HEADER
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -40,6 +40,13 @@ RETRY_AFTER = {
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     }
 }
+ETAG = {
+    ETAG_HEADER: {
+        "description": f"La versión de lo que viene en el cuerpo: mandala en `{IF_MATCH_HEADER}` "
+        "para que tu cambio se haga sólo si nadie lo cambió desde entonces.",
+        "schema": {"type": "string"},
+    }
+}
 
 
 def error(status: int, description: str, *, retry_after: bool = False) -> Responses:
@@ -56,6 +63,16 @@ def not_found(description: str) -> Responses:
 
 def conflict(description: str, *, retry_after: bool = False) -> Responses:
     return error(409, description, retry_after=retry_after)
+
+
+def with_etag(status: int = 200) -> Responses:
+    """The success entry of a route that answers an `ETag` header (merged with its model)."""
+    return {status: {"headers": ETAG}}
+
+
+def precondition_failed(description: str) -> Responses:
+    """The 412 entry of a route that honours If-Match."""
+    return error(412, description)
 
 
 def invalid(description: str) -> Responses:

@@ -1,12 +1,15 @@
 """HTTP routes of the items service: public CRUD and token-protected internal routes."""
 
-from fastapi import APIRouter, HTTPException, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Response
 
 from microservicios.common.auth import ServiceAuth
 from microservicios.common.context import ContextDep
 from microservicios.common.database import DbSessionDep
 from microservicios.common.errors import invalid_request
 from microservicios.common.fields import IdPath
+from microservicios.common.headers import ETAG_HEADER, IF_MATCH_HEADER
 from microservicios.common.pagination import PageDep
 from microservicios.common.responses import (
     INVALID,
@@ -15,6 +18,8 @@ from microservicios.common.responses import (
     conflict,
     invalid,
     not_found,
+    precondition_failed,
+    with_etag,
 )
 from microservicios.items import crud, reservations
 from microservicios.items.schemas import (
@@ -38,6 +43,19 @@ NOT_FOUND = "Ítem no encontrado."
 SKU_TAKEN = "Ya existe un ítem con ese SKU."
 NO_SUCH_ITEM = not_found("No hay un ítem con ese id.")
 SKU_IN_USE = conflict("El SKU ya es de otro ítem.")
+STALE = (
+    "El ítem cambió desde que lo leíste (If-Match no es su ETag actual): pedilo de nuevo con "
+    "GET y hacé tu cambio sobre lo que tiene ahora."
+)
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias=IF_MATCH_HEADER,
+        description="El `ETag` del último GET de este ítem: el cambio se hace sólo si el ítem "
+        "sigue igual; si cambió (otro PUT, una orden que reservó stock), 412 y no se cambia "
+        "nada. Sin esta cabecera el cambio se hace igual, y puede pisar uno que no viste.",
+    ),
+]
 
 
 @router.get("/", response_model=list[ItemRead], summary="Listar ítems")
@@ -57,27 +75,51 @@ async def create_item(data: ItemCreate, session: DbSessionDep, context: ContextD
     return item
 
 
-@router.get("/{item_id}", response_model=ItemRead, summary="Obtener ítem", responses=NO_SUCH_ITEM)
-async def get_item(item_id: IdPath, session: DbSessionDep):
+@router.get(
+    "/{item_id}",
+    response_model=ItemRead,
+    summary="Obtener ítem",
+    responses={**with_etag(), **NO_SUCH_ITEM},
+)
+async def get_item(item_id: IdPath, session: DbSessionDep, response: Response):
     try:
-        return await crud.get_item(session, item_id=item_id)
+        item = await crud.get_item(session, item_id=item_id)
     except crud.ItemNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
+    response.headers[ETAG_HEADER] = crud.item_etag(item)
+    return item
 
 
 @router.put(
     "/{item_id}",
     response_model=ItemRead,
     summary="Actualizar ítem (parcial)",
-    responses={**NO_SUCH_ITEM, **SKU_IN_USE},
+    description="Cambia sólo los campos que mandes. Con `If-Match` (el `ETag` de tu GET), "
+    "sólo si nadie cambió el ítem desde que lo leíste.",
+    responses={
+        **with_etag(),
+        **NO_SUCH_ITEM,
+        **SKU_IN_USE,
+        **precondition_failed("El ítem cambió desde el GET cuyo ETag mandaste en If-Match."),
+    },
 )
-async def update_item(item_id: IdPath, data: ItemUpdate, session: DbSessionDep):
+async def update_item(
+    item_id: IdPath,
+    data: ItemUpdate,
+    session: DbSessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+):
     try:
-        return await crud.update_item(session, item_id=item_id, data=data)
+        item = await crud.update_item(session, item_id=item_id, data=data, if_match=if_match)
     except crud.ItemNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
     except crud.SkuTakenError:
         raise HTTPException(status_code=409, detail=SKU_TAKEN) from None
+    except crud.StaleItemError:
+        raise HTTPException(status_code=412, detail=STALE) from None
+    response.headers[ETAG_HEADER] = crud.item_etag(item)
+    return item
 
 
 @router.delete("/{item_id}", status_code=204, summary="Eliminar ítem", responses=NO_SUCH_ITEM)

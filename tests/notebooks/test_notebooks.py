@@ -184,9 +184,24 @@ def test_02_ordenes(run_notebook, tmp_path):
         assert "con token: 200" in executed.text, executed.text
         assert "por el gateway: 404" in executed.text, executed.text
         assert "orders→items: closed (0 fallos seguidos)" in executed.text  # 404/409: answers
+        assert_stale_put_refused(executed.text)
     first, second = (USER_LINE.findall(executed.text) for executed in runs)
     assert len(first) == 1 and first == second, (first, second)
     assert (tmp_path / "data" / "notebook02").is_dir()
+
+
+def assert_stale_put_refused(text: str) -> None:
+    """Lesson 2's «Dos que editan el mismo ítem»: a PUT with the ETag read before an order
+    is 412 and leaves the order's stock; with a fresh ETag it is 200 and answers another;
+    without If-Match one unit appears from nothing, as the text says («Subió en 1»)."""
+    after_order = printed_number(r"^orden: 201 → stock: (\d+)$", text)
+    assert "PUT con el ETag viejo: 412 El ítem cambió desde que lo leíste" in text, text
+    assert printed_number(r"^stock: (\d+)$", text.split("PUT con el ETag viejo")[1]) == after_order
+    assert printed_number(r"^PUT con el ETag nuevo: 200 → stock: (\d+)$", text) == after_order + 5
+    assert "¿otro ETag? True" in text, text
+    before = printed_number(r"^stock \+ reservado: antes (\d+)", text)
+    after = printed_number(r"^stock \+ reservado: antes \d+ → después (\d+)$", text)
+    assert after == before + 1, text
 
 
 FAILURE_LINE = re.compile(r"^  (pedido \d+|compensación): (\d+) intentos?$", re.MULTILINE)
