@@ -1,7 +1,15 @@
-"""Running one lab's checks against one file and reporting, in Spanish, what is still wrong."""
+"""Running one lab's checks against one file and reporting, in Spanish, what is still wrong.
 
+Each check runs on a thread of its own with a time limit: a student's retry loop that never
+ends, or a route that never answers, fails that check with a sentence saying what it waited
+for, instead of leaving `check` silent for ever. Ctrl-C during a check ends it with one line.
+"""
+
+import ctypes
 import importlib.util
 import sys
+import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -25,10 +33,29 @@ def expect(condition: Any, explanation: str) -> None:
         raise CheckFailedError(explanation)
 
 
+DEFAULT_TIME_LIMIT_S = 120.0  # above a throwaway cluster's start and stop on a slow laptop
+STOP_GRACE_S = 10.0  # how long a stopped check has to unwind (stop its servers) before we go on
+POLL_S = 0.2  # the runner waits in short steps so Ctrl-C reaches it on every OS
+
+
+class CheckStoppedError(BaseException):
+    """Raised inside a check's thread to end it (time limit or Ctrl-C).
+
+    A BaseException, like KeyboardInterrupt, so that a student's `except Exception` in a
+    retry loop does not swallow it.
+    """
+
+
 @dataclass(frozen=True)
 class Check:
     description: str  # Spanish, shown to the student
     run: Callable[[ModuleType], None]
+    # Spanish, completes «esperaba …» when the check outlives its limit; "" names the check.
+    waits_for: str = ""
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S
+
+    def waited_for(self) -> str:
+        return self.waits_for or f"que terminara «{self.description}»"
 
 
 @dataclass
@@ -62,8 +89,65 @@ def load_module(path: Path) -> ModuleType:
     return module
 
 
+class _CheckThread(threading.Thread):
+    """Runs one check and keeps what it raised, for the runner to report."""
+
+    def __init__(self, check: Check, module: ModuleType) -> None:
+        super().__init__(name=f"check: {check.description}", daemon=True)
+        self.check, self.module = check, module
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.check.run(self.module)
+        except BaseException as exc:  # noqa: BLE001  (reported by the runner's thread)
+            self.error = exc
+
+    def stop(self) -> None:
+        """Raise CheckStoppedError in the thread, so its `finally`s stop the servers it started.
+
+        Python has no public way to end a thread; this is the C API's own tool for it. It acts
+        at the thread's next Python instruction: a loop or an event loop stops at once, a
+        thread blocked inside C for good does not (it is a daemon, left behind after
+        STOP_GRACE_S).
+        """
+        if self.ident is not None and self.is_alive():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self.ident), ctypes.py_object(CheckStoppedError)
+            )
+        _join(self, STOP_GRACE_S)
+
+
+def _join(thread: threading.Thread, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while thread.is_alive() and time.monotonic() < deadline:
+        thread.join(POLL_S)
+
+
+def run_with_time_limit(check: Check, module: ModuleType) -> None:
+    """`check.run(module)`, failing the check if it is still running after its time limit."""
+    worker = _CheckThread(check, module)
+    worker.start()
+    try:
+        _join(worker, check.time_limit_s)
+    except KeyboardInterrupt:
+        worker.stop()
+        raise
+    if worker.is_alive():
+        worker.stop()
+        raise CheckFailedError(
+            f"La comprobación no terminó en {check.time_limit_s:g} s: esperaba "
+            f"{check.waited_for()}."
+        )
+    if worker.error is not None:
+        raise worker.error
+
+
 def run_checks(checks: list[Check], path: Path) -> Report:
-    """Run the checks in order; stop at the first failure (one thing to fix at a time)."""
+    """Run the checks in order; stop at the first failure (one thing to fix at a time).
+
+    Ctrl-C during a check prints one line (not a traceback) and exits with status 130.
+    """
     report = Report(total=len(checks))
     try:
         module = load_module(path)
@@ -72,7 +156,13 @@ def run_checks(checks: list[Check], path: Path) -> Report:
         return report
     for check in checks:
         try:
-            check.run(module)
+            run_with_time_limit(check, module)
+        except KeyboardInterrupt:
+            print(
+                f"\nComprobación interrumpida (Ctrl-C) mientras esperaba {check.waited_for()}.",
+                file=sys.stderr,
+            )
+            raise SystemExit(130) from None
         except CheckFailedError as exc:
             report.failed, report.explanation = check.description, exc.explanation
             return report

@@ -84,6 +84,25 @@ def unanswered_reserve_releases(module: ModuleType) -> None:
     expect("store" not in saga.calls, "Si la reserva no se confirmó, no guardes la orden.")
 
 
+def unexpected_failure_releases(module: ModuleType) -> None:
+    saga = Saga(store_error=RuntimeError("se cortó la conexión con la base de órdenes"))
+    _raises(module, saga, RuntimeError)
+    expect(
+        saga.calls.count("release") == 1,
+        "store() falló con un RuntimeError (no un StoreError) y no liberaste la reserva: el "
+        "stock quedó tomado para siempre. Cualquier falla después de reservar deja la reserva "
+        "hecha: liberá con `except Exception`, no sólo con `except StoreError`.",
+    )
+    saga = Saga(reserve_error=ConnectionResetError("items cortó la conexión"))
+    _raises(module, saga, ConnectionResetError)
+    expect(
+        "release" in saga.calls,
+        "reserve() falló con un ConnectionResetError (no un UnavailableError) y no liberaste: "
+        "la reserva quizás se hizo. Si no es un NoStockError (un 'no' claro), liberá igual.",
+    )
+    expect("store" not in saga.calls, "Si la reserva no se confirmó, no guardes la orden.")
+
+
 def original_error_wins(module: ModuleType) -> None:
     saga = Saga(store_error=StoreError(), release_error=UnavailableError())
     try:
@@ -166,23 +185,58 @@ def late_reservation_is_undone(module: ModuleType) -> None:
     )
 
 
+FAKES_TIME_LIMIT_S = 10.0  # the fake steps answer at once: a few retries fit easily
+PLACE_ORDER_ENDS = "que place_order terminara (los pasos de prueba contestan al instante)"
+RELEASE_KEEPS_FAILING = (
+    "que place_order terminara con release() fallando siempre. ¿Reintentás para siempre? "
+    "Quien llamó sigue esperando la respuesta: reintentá pocas veces (o ninguna) y lanzá el "
+    "error original; la liberación que quedó pendiente es trabajo de una tarea aparte "
+    "(en el proyecto, orders/compensation.py)"
+)
+REAL_ITEMS = (
+    "que terminara la saga contra un cluster de prueba con items real (arrancarlo, reservar, "
+    "liberar y apagarlo)"
+)
+
+
+def _fakes(description: str, run, waits_for: str = PLACE_ORDER_ENDS) -> Check:  # noqa: ANN001
+    return Check(description, run, waits_for=waits_for, time_limit_s=FAKES_TIME_LIMIT_S)
+
+
 CHECKS = (
-    Check("si todo sale bien, reserva, guarda y devuelve la orden", happy_path),
-    Check("si items dice que no hay stock, no guarda nada", no_stock_stores_nothing),
-    Check("si guardar falla, libera la reserva", store_failure_releases),
-    Check("si reservar no contestó, libera igual (quizás se hizo)", unanswered_reserve_releases),
-    Check(
-        "si la compensación también falla, quien llama ve el error original", original_error_wins
+    _fakes("si todo sale bien, reserva, guarda y devuelve la orden", happy_path),
+    _fakes("si items dice que no hay stock, no guarda nada", no_stock_stores_nothing),
+    _fakes("si guardar falla, libera la reserva", store_failure_releases),
+    _fakes("si reservar no contestó, libera igual (quizás se hizo)", unanswered_reserve_releases),
+    _fakes(
+        "si falla otra cosa después de pedir la reserva, también libera",
+        unexpected_failure_releases,
     ),
-    Check("con el servicio items real, el stock vuelve a su valor", real_items_stock_comes_back),
-    Check("una reserva que llega tarde (timeout) tampoco se pierde", late_reservation_is_undone),
+    _fakes(
+        "si la compensación también falla, quien llama ve el error original",
+        original_error_wins,
+        waits_for=RELEASE_KEEPS_FAILING,
+    ),
+    Check(
+        "con el servicio items real, el stock vuelve a su valor",
+        real_items_stock_comes_back,
+        waits_for=REAL_ITEMS,
+    ),
+    Check(
+        "una reserva que llega tarde (timeout) tampoco se pierde",
+        late_reservation_is_undone,
+        waits_for=REAL_ITEMS,
+    ),
 )
 
 HINTS = (
     "Separá los dos pasos en dos try/except: uno alrededor de reserve() y otro alrededor de store().",
-    "NoStockError es un 'no' claro: no hay nada que deshacer. UnavailableError es un 'no sé': "
-    "liberá (release es idempotente) y volvé a lanzar el error con `raise`.",
+    "NoStockError es un 'no' claro: no hay nada que deshacer. Cualquier otra falla (un "
+    "UnavailableError es un 'no sé') puede haber dejado la reserva hecha: liberá (release es "
+    "idempotente) y volvé a lanzar el error con `raise`. Alrededor de store(), `except "
+    "Exception`: no sólo StoreError.",
     "Para que el error original gane: llamá a release() dentro de su propio try/except "
-    "UnavailableError que no haga nada, y después `raise`. La versión del proyecto: "
-    "microservicios/orders/saga.py y orders/compensation.py.",
+    "UnavailableError que no haga nada, y después `raise`. No reintentes release() para siempre: "
+    "quien llamó está esperando. La versión del proyecto deja la liberación pendiente a una "
+    "tarea aparte: microservicios/orders/saga.py y orders/compensation.py.",
 )

@@ -4,7 +4,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from microservicios.labs.saga_errors import NoStockError, StoreError, UnavailableError
+from microservicios.labs.saga_errors import NoStockError, UnavailableError
 
 Step = Callable[[], Awaitable[Any]]
 
@@ -14,11 +14,9 @@ async def place_order(*, reserve: Step, release: Step, store: Step) -> Any:
         await reserve()
     except NoStockError:
         raise  # a clear "no": nothing was reserved, nothing to undo
-    except UnavailableError:
-        raise
     try:
         return await store()
-    except StoreError:
+    except Exception:  # StoreError or any other failure: the stock is reserved, give it back
         await _compensate(release)
         raise
 
