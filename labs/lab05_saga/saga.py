@@ -7,7 +7,8 @@ el primero hay que DESHACERLO a mano: eso es la compensación (liberar la reserv
 Recibís tres funciones async:
 - reserve(): reserva el stock. Puede lanzar NoStockError (items dijo que no: no se reservó
   nada) o UnavailableError (items no contestó: ¡quizás SÍ se reservó!).
-- store(): guarda la orden y la devuelve. Puede lanzar StoreError.
+- store(): guarda la orden y la devuelve. Puede lanzar StoreError, o cualquier otra
+  excepción (un error que nadie previó también es un fallo después de la reserva).
 - release(): libera la reserva. Es idempotente (liberar dos veces, o liberar algo que
   nunca llegó, no hace daño). Puede lanzar UnavailableError.
 
