@@ -6,6 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from microservicios.common.context import context_of
+from microservicios.items import crud
+from microservicios.items.schemas import ItemUpdate
 from tests.helpers import service_token, unique_sku
 
 STALE = "El ítem cambió desde que lo leíste"
@@ -89,6 +91,48 @@ def test_the_second_of_two_puts_from_the_same_read_is_412(items):
     response = put(items, item, {"name": "Lápiz azul"}, if_match=etag)
     assert response.status_code == 412, response.text
     assert read(items, item)[0]["name"] == "Lápiz rojo"
+
+
+class ReserveAfterRead:
+    """A session that lets a reservation commit right after the item is read: the gap
+    between the service's If-Match check and its write."""
+
+    def __init__(self, session, reserve) -> None:  # noqa: ANN001
+        self.session, self.reserve = session, reserve
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self.session, name)
+
+    async def get(self, entity, ident):  # noqa: ANN001, ANN201
+        found = await self.session.get(entity, ident)
+        await self.reserve()
+        return found
+
+
+def test_a_reserve_between_the_check_and_the_write_still_makes_it_stale(items):
+    """A reservation that commits after the service checked If-Match but before it wrote
+    makes the PUT change nothing: the write itself compares with what was read."""
+    item = create(items)
+    _, etag = read(items, item)
+    context = context_of(items.app)
+
+    async def put_while_an_order_reserves() -> None:
+        async with context.session() as session, context.session() as other:
+
+            async def reserve() -> None:
+                assert await crud.take_stock(other, sku=item["sku"], qty=3) == item["id"]
+                await other.commit()
+
+            with pytest.raises(crud.StaleItemError):
+                await crud.update_item(
+                    ReserveAfterRead(session, reserve),
+                    item_id=item["id"],
+                    data=ItemUpdate(stock=10),
+                    if_match=etag,
+                )
+
+    items.portal.call(put_while_an_order_reserves)
+    assert read(items, item)[0]["stock"] == 7
 
 
 @pytest.mark.parametrize(
