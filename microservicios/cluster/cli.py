@@ -14,7 +14,7 @@ from microservicios.cluster.runner import ClusterError, PortUnavailableError
 from microservicios.cluster.startup_checks import check_data_dir, check_factory, uses_data_dir
 from microservicios.common.cli import spanish_parser
 from microservicios.common.database_url import UnsupportedDatabaseError
-from microservicios.common.logs import LogSink, ReadableSink, StreamSink
+from microservicios.common.logs import LogSink, ReadableSink, StreamSink, errors_only
 from microservicios.common.registry import SERVICES, ServiceEntry, ServiceRegistry
 
 DESCRIPTION = """\
@@ -211,11 +211,11 @@ def check_options(args: argparse.Namespace, registry: ServiceRegistry) -> None:
         check_data_dir(args.data_dir)
 
 
-def log_echo(args: argparse.Namespace) -> LogSink | None:
-    """Where threads mode echoes its logs: stderr (as a service alone), readable or JSON."""
-    if args.quiet:
-        return None
-    return StreamSink() if args.log_format == "json" else ReadableSink()
+def log_echo(args: argparse.Namespace) -> LogSink:
+    """Where threads mode echoes its logs: stderr (as a service alone), readable or JSON;
+    with --quiet only the errors, as --processes shows them."""
+    sink = StreamSink() if args.log_format == "json" else ReadableSink()
+    return errors_only(sink) if args.quiet else sink
 
 
 def main(argv: list[str] | None = None) -> int:

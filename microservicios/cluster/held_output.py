@@ -15,9 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import IO, Any
 
-from microservicios.common.logs import LogRecord, readable_line
-
-SHOWN_WHEN_QUIET = ("ERROR",)
+from microservicios.common.logs import LogRecord, is_error, one_line, readable_line
 
 
 def parse_record(line: str) -> LogRecord | None:
@@ -32,9 +30,15 @@ def parse_record(line: str) -> LogRecord | None:
 
 
 def as_readable(line: str) -> str:
-    """A child's JSON log line as a terminal line; any other line (an error) as it is."""
+    """A child's JSON log line as a terminal line; any other line (an error) as it is,
+    its control characters escaped (a traceback may quote a client's path)."""
     record = parse_record(line)
-    return line if record is None else readable_line(record) + "\n"
+    return escaped(line) if record is None else readable_line(record) + "\n"
+
+
+def escaped(line: str) -> str:
+    """A line that is not a record, with its control characters shown escaped."""
+    return one_line(line.rstrip("\r\n")) + "\n"
 
 
 class HeldOutput:
@@ -72,9 +76,12 @@ class HeldOutput:
             record = parse_record(text)
             if record is not None and self._on_record is not None:
                 self._on_record(record)
-            if record is not None and self._quiet and record.get("level") not in SHOWN_WHEN_QUIET:
+            if record is not None and self._quiet and not is_error(record):
                 continue
-            line = text if record is None or self._json_lines else readable_line(record) + "\n"
+            if record is None:  # an error message
+                line = escaped(text)
+            else:
+                line = text if self._json_lines else readable_line(record) + "\n"
             with self._lock:
                 if self._released:
                     self._write([line])

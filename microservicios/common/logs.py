@@ -27,10 +27,18 @@ MAX_VALUE_CHARS = 2048
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
-def escape_line_breaks(line: str) -> str:
-    """`line` with U+0085, U+2028 and U+2029 as JSON escapes: json.dumps leaves them raw
-    (ensure_ascii=False) and str.splitlines() ends a line at each, so one record was two."""
-    return line.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+# What json.dumps leaves raw with ensure_ascii=False although a terminal obeys it (DEL, the
+# C1 controls: U+009B starts an escape sequence as ESC [ does) or str.splitlines() ends a
+# line at it (U+0085, U+2028, U+2029). json.dumps already escapes the C0 controls.
+_RAW_IN_JSON = MappingProxyType(
+    {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0), 0x2028, 0x2029)}
+)
+
+
+def escape_json_controls(line: str) -> str:
+    """A JSON line with DEL, the C1 controls, U+2028 and U+2029 as JSON escapes: raw, one
+    could drive the terminal showing the line, or make one record two lines."""
+    return line.translate(_RAW_IN_JSON)
 
 
 class StreamSink:
@@ -42,8 +50,8 @@ class StreamSink:
 
     def __call__(self, record: LogRecord) -> None:
         line = json.dumps(record, ensure_ascii=False, default=str)
-        if not line.isascii():  # O(1), and most lines are ASCII
-            line = escape_line_breaks(line)
+        if not line.isascii() or "\x7f" in line:  # most lines are ASCII, without DEL
+            line = escape_json_controls(line)
         with self._lock:
             stream = self._stream or sys.stderr
             stream.write(line + "\n")
@@ -120,20 +128,38 @@ def readable_line(record: LogRecord) -> str:
         if record.get(key)
     ]
     line = f"{time_of_day} {record.get('level', ''):<7} {record.get('service', ''):<8} "
-    return _one_line(f"{line}{record.get('event', '')} {' '.join(details)}".rstrip())
+    return one_line(f"{line}{record.get('event', '')} {' '.join(details)}".rstrip())
 
 
-def _one_line(text: str) -> str:
-    """Whatever a value holds, one record stays one line."""
-    return text.translate(_LINE_BREAKS)
+def one_line(text: str) -> str:
+    """Whatever a value holds (a request's path is the client's choice), one record stays
+    one plain line: every control character is shown escaped, never obeyed."""
+    return text.translate(_CONTROLS)
 
 
-_LINE_BREAKS = MappingProxyType(
+# C0, DEL and C1 (ESC clears a screen, retitles a window, forges lines; U+009B is a CSI),
+# and the line breaks str.splitlines() knows: as `\x1b`, `\n`, `\u2028`.
+_CONTROLS = MappingProxyType(
     {
-        ord(c): c.encode("unicode_escape").decode()
-        for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+        code: chr(code).encode("unicode_escape").decode()
+        for code in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)
     }
 )
+
+
+def is_error(record: LogRecord) -> bool:
+    """An ERROR record (or worse): what a quiet terminal still shows."""
+    return LEVELS.get(str(record.get("level")), 0) >= LEVELS["ERROR"]
+
+
+def errors_only(sink: LogSink) -> LogSink:
+    """`sink` for the records `is_error` keeps, the others dropped (`--quiet`)."""
+
+    def write_errors(record: LogRecord) -> None:
+        if is_error(record):
+            sink(record)
+
+    return write_errors
 
 
 class ReadableSink:
