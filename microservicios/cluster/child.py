@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 
+from microservicios.cluster.runner import PortUnavailableError
 from microservicios.serve.uvicorn_server import run_service
 
 GRACE_S = 5.0
@@ -30,7 +31,11 @@ def exit_when_launcher_is_gone() -> None:
 
 def main(factory: str, host: str, port: str) -> None:
     threading.Thread(target=exit_when_launcher_is_gone, daemon=True).start()
-    run_service(factory, host, int(port))
+    try:
+        run_service(factory, host, int(port))
+    except PortUnavailableError as exc:  # taken since the launcher checked it: say so, briefly
+        print(f"Error: no se pudo abrir el puerto {exc.port}: {exc.reason}.", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

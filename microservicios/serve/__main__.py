@@ -5,6 +5,7 @@ SERVICE variable). Settings come from the environment, as for any service."""
 import os
 import sys
 
+from microservicios.cluster.runner import PortUnavailableError
 from microservicios.common.cli import port_number, spanish_parser
 from microservicios.common.registry import SERVICES
 from microservicios.common.secrets import UnsafeSecretError, check_secret
@@ -42,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     except UnsafeSecretError as refusal:  # the fix is in the environment
         print(f"Error: {refusal}", file=sys.stderr)
         return 1
-    run_service(SERVICES[args.service].import_path, args.host, args.port)
+    try:
+        run_service(SERVICES[args.service].import_path, args.host, args.port, args.service)
+    except PortUnavailableError as exc:
+        print(f"Error: {exc.message(fix='elegí otro con --port')}", file=sys.stderr)
+        return 1
     return 0
 
 

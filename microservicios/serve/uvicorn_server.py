@@ -2,27 +2,39 @@
 deadline, no access log of uvicorn's own (each app logs its requests as JSON)."""
 
 import os
+import sys
 from functools import partial
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 from microservicios.cluster.protocol import HeaderDeadlineProtocol
+from microservicios.cluster.runner import bind_socket
 from microservicios.common.settings import Settings
 
 
-def run_service(factory: str, host: str, port: int) -> None:
-    """Serve the app `factory` ("module:function") until SIGTERM or Ctrl-C."""
+def run_service(factory: str, host: str, port: int, service: str | None = None) -> None:
+    """Serve the app `factory` ("module:function") until SIGTERM or Ctrl-C. A port that
+    cannot be opened raises PortUnavailableError (naming `service`) before the app is built:
+    uvicorn binds only after the app's start, and then says why in one English line."""
     settings = Settings()  # what the service will read too: environment and .env
+    sock = bind_socket(host, port, service or factory)
     os.environ["UVICORN_HOST"] = host  # where the app checks that its secret is safe to use
+    config = uvicorn.Config(
+        factory,
+        factory=True,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_keep_alive=settings.server_keepalive_timeout,  # type: ignore[arg-type]
+        http=partial(HeaderDeadlineProtocol, header_timeout=settings.header_timeout),  # type: ignore[arg-type]
+    )
+    server = uvicorn.Server(config)
     try:
-        uvicorn.run(
-            factory,
-            factory=True,
-            host=host,
-            port=port,
-            log_level="warning",
-            timeout_keep_alive=settings.server_keepalive_timeout,  # type: ignore[arg-type]
-            http=partial(HeaderDeadlineProtocol, header_timeout=settings.header_timeout),  # type: ignore[arg-type]
-        )
+        server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass  # uvicorn raises again the Ctrl-C it has already handled by shutting down
+    finally:
+        sock.close()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)  # the app refused to start: as uvicorn.run exits

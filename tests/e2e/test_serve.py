@@ -1,6 +1,7 @@
 """`python -m microservicios.serve`: one service in the foreground, as a container runs it."""
 
 import signal
+import socket
 import subprocess
 import sys
 
@@ -91,3 +92,22 @@ def test_a_port_outside_1_to_65535_is_refused(tmp_path, port):
     assert process.returncode == 2, errors
     assert f"'{port}' no es un puerto: van de 1 a 65535" in errors, errors
     assert "Traceback" not in errors
+
+
+def test_a_port_in_use_is_one_spanish_line(tmp_path):
+    """--port that another program holds: exit 1 and one Spanish line naming the port, that
+    it is taken and what to do; not uvicorn's English line, and the service never starts."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        process = start(tmp_path, "users", "--port", str(port))
+        try:
+            _, errors = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 1, errors
+    assert len(errors.strip().splitlines()) == 1, errors
+    assert f"No se pudo abrir el puerto {port}" in errors, errors
+    assert "ya lo está usando otro" in errors and "--port" in errors, errors
+    assert "address already in use" not in errors and "service.started" not in errors, errors
