@@ -16,17 +16,19 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from microservicios.cluster.runner import ClusterError
 from microservicios.cluster.traces import build_trace
 from microservicios.common.faults import Faults, checked_faults
-from microservicios.panel.access import AccessDeniedError, PanelAccess
+from microservicios.panel.access import AccessDeniedError, PanelAccess, SecurityHeaders
 from microservicios.panel.activity import WINDOW_S, Activity
 from microservicios.panel.source import PanelSource
+from microservicios.panel.stream import MAX_STREAMS, LiveStream, StreamSlots
 
 STATIC = files("microservicios.panel") / "static"
 SNAPSHOT_EVERY_S = 0.5
@@ -36,6 +38,7 @@ LOGS_EVERY_S = 0.25
 MAX_LOGS_PER_MESSAGE = 50
 FIRST_LOGS = 500  # a browser that opens (or reloads) the panel gets the recent past at once
 ACTIONS = ("kill", "revive", "heal", "faults")
+MAX_ACTION_BYTES = 16 * 1024  # a faults form is a few dozen bytes
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -48,6 +51,7 @@ class PanelState:
         self.activity = activity
         self.access = access
         self.stopping = threading.Event()
+        self.streams = StreamSlots()
 
     def snapshot(self) -> dict[str, Any]:
         names = list(self.source.names)
@@ -109,8 +113,15 @@ async def snapshot(request: Request) -> Response:
 
 async def stream(request: Request) -> Response:
     state = _state(request)
+    slot = state.streams.take()
+    if slot is None:
+        detail = (
+            f"Ya hay {MAX_STREAMS} pestañas con este panel abierto, el máximo: cerrá alguna "
+            "y esta se conecta sola."
+        )
+        return JSONResponse({"detail": detail}, 429, headers={"Retry-After": "3"})
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(_events(state), media_type="text/event-stream", headers=headers)
+    return LiveStream(_events(state), slot, headers)
 
 
 async def _events(state: PanelState) -> AsyncIterator[str]:
@@ -151,7 +162,13 @@ async def action(request: Request) -> Response:
         known = ", ".join(state.source.names)
         return JSONResponse({"detail": f"No existe el servicio '{name}' ({known})."}, 404)
     try:
-        faults = await _faults_from(request) if verb == "faults" else None
+        body = await _limited_body(request)
+    except BodyTooLargeError:
+        limit_kib = MAX_ACTION_BYTES // 1024
+        detail = f"El cuerpo de la acción es demasiado grande (máximo {limit_kib} KiB)."
+        return JSONResponse({"detail": detail}, 413, headers={"Connection": "close"})
+    try:
+        faults = _faults_from(body) if verb == "faults" else None
         message = await run_in_threadpool(_act, state.source, name, verb, faults)
     except ValueError as bad_input:
         return JSONResponse({"detail": str(bad_input)}, 422)
@@ -160,9 +177,27 @@ async def action(request: Request) -> Response:
     return JSONResponse({"message": message})
 
 
-async def _faults_from(request: Request) -> Faults:
+class BodyTooLargeError(Exception):
+    pass
+
+
+async def _limited_body(request: Request) -> bytes:
+    """The body, refused as soon as it is known to pass MAX_ACTION_BYTES (declared or not)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ACTION_BYTES:
+        raise BodyTooLargeError
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_ACTION_BYTES:
+            raise BodyTooLargeError
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _faults_from(raw: bytes) -> Faults:
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = json.loads(raw or b"{}")
     except json.JSONDecodeError:
         raise ValueError("El cuerpo no es JSON válido.") from None
     if not isinstance(body, dict):
@@ -193,6 +228,7 @@ def _act(source: PanelSource, name: str, verb: str, faults: Faults | None) -> st
 
 def create_panel_app(state: PanelState) -> Starlette:
     app = Starlette(
+        middleware=[Middleware(SecurityHeaders)],
         routes=[
             Route("/", guarded(page, html=True)),
             Route("/api/snapshot", guarded(snapshot)),
@@ -200,7 +236,7 @@ def create_panel_app(state: PanelState) -> Starlette:
             Route("/api/traces/{trace_id}", guarded(trace)),
             Route("/api/services/{name}/{action}", guarded(action, action=True), methods=["POST"]),
             Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
-        ]
+        ],
     )
     app.state.panel = state
     return app

@@ -5,7 +5,10 @@ a short half-open, the sticky bar). The breaker scenario is the README's picture
 (tools/panel_picture.py), saved into a temporary folder."""
 
 import re
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -76,18 +79,67 @@ def test_kill_and_revive_with_the_buttons(cluster: Cluster, page):  # noqa: ANN0
     assert httpx.get(cluster.url("items") + "/health").status_code == 200
 
 
+@contextmanager
+def framing_page(panel_url: str) -> Iterator[str]:
+    """The address of a page that shows the panel in an IFrame, as cluster.panel() does in
+    JupyterLab: served from this machine, on another port (another origin)."""
+    html = f'<iframe src="{panel_url}" width="1400" height="900"></iframe>'.encode()
+
+    class Jupyter(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jupyter)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/lab"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_inside_another_page_as_in_jupyterlab(cluster: Cluster, page):  # noqa: ANN001
     """cluster.panel() puts the panel in an IFrame of JupyterLab's page (another origin):
     it shows live there, and its buttons work."""
     from playwright.sync_api import expect
 
-    page.set_content(f'<iframe src="{cluster.panel_url()}" width="1400" height="900"></iframe>')
-    frame = page.frame_locator("iframe")
-    state = frame.locator('#services tbody tr[data-service="users"] .state')
-    expect(state).to_have_text("activo", timeout=5_000)
-    frame.locator('#services tr[data-service="users"] button[data-action="kill"]').click()
-    expect(state).to_have_text("caído", timeout=2_000)
+    with framing_page(cluster.panel_url()) as jupyter:
+        page.goto(jupyter)
+        frame = page.frame_locator("iframe")
+        state = frame.locator('#services tbody tr[data-service="users"] .state')
+        expect(state).to_have_text("activo", timeout=5_000)
+        frame.locator('#services tr[data-service="users"] button[data-action="kill"]').click()
+        expect(state).to_have_text("caído", timeout=2_000)
     assert cluster.status()["users"] is False
+
+
+def test_a_web_site_cannot_show_the_panel_inside_its_page(cluster: Cluster, browser):  # noqa: ANN001
+    """A web site's page that frames the panel (to trick a click on «Apagar») has it
+    refused by the browser: frame-ancestors admits only pages of this machine. (Chromium's
+    own check on pages of the internet reaching this machine is off here, as in browsers
+    without it: the refusal is the panel's.)"""
+    without_checks = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-features=LocalNetworkAccessChecks"],
+    )
+    try:
+        page = without_checks.new_page()
+        outside = block_outside_loopback(page.context)
+        html = f'<iframe src="{cluster.panel_url()}"></iframe>'
+        page.route("http://evil.example/", lambda route: route.fulfill(body=html))
+        refused = 'violates the following Content Security Policy directive: "frame-ancestors'
+        with page.expect_console_message(lambda message: refused in message.text, timeout=30_000):
+            page.goto("http://evil.example/")
+        assert page.frame_locator("iframe").locator("#services").count() == 0
+        assert outside == []
+    finally:
+        without_checks.close()
 
 
 def test_the_breaker_opens_and_closes_live(cluster: Cluster, page, tmp_path: Path):  # noqa: ANN001
