@@ -10,7 +10,7 @@ stream ends, and the page reconnects.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -51,18 +51,19 @@ class LiveStream(StreamingResponse):
     def __init__(
         self, messages: AsyncIterator[str], slot: Slot, headers: Mapping[str, str]
     ) -> None:
-        super().__init__(bounded(messages, slot), media_type="text/event-stream", headers=headers)
+        self.messages = bounded(messages, slot)
         self.slot = slot
+        super().__init__(self.messages, media_type="text/event-stream", headers=headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:  # even when the browser left before the first message was made
             self.slot.give_back()
-            await self.body_iterator.aclose()  # type: ignore[attr-defined]
+            await self.messages.aclose()  # stops the task that makes them, if it runs
 
 
-async def bounded(messages: AsyncIterator[str], slot: Slot) -> AsyncIterator[str]:
+async def bounded(messages: AsyncIterator[str], slot: Slot) -> AsyncGenerator[str, None]:
     """`messages`, made ahead on their own task. The response sends each message it gets
     and only then asks for the next one, so a browser that does not read leaves the queue
     to fill up: then the stream is dropped, and its slot given back."""
