@@ -5,16 +5,23 @@ A deployment runs them as its own step, before the service starts:
 class, uvicorn by hand) applies what its PostgreSQL database lacks as it starts, and creates
 its SQLite tables (`create_all`, instant; a test checks that both give the same schema):
 see `schema.py`.
+
+Alembic is imported only when a command runs: every service imports this package as it
+starts, and one on SQLite never needs Alembic (nor Mako, which Alembic brings along).
 """
+
+from __future__ import annotations
 
 import threading
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import Script
 from sqlalchemy import MetaData
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import Script
 
 HISTORIES = Path(__file__).parent
 SERVICES_WITH_DATABASE = ("users", "items", "orders")
@@ -31,6 +38,8 @@ def metadata_of(service: str) -> MetaData:
 
 
 def alembic_config(service: str, url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(HISTORIES / service))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -41,6 +50,8 @@ def alembic_config(service: str, url: str) -> Config:
 def upgrade(service: str, url: str, revision: str = "head") -> list[Script]:
     """Bring `service`'s database at `url` to `revision` (the newest by default); returns
     the migrations applied, oldest first (none: it was already there)."""
+    from alembic import command
+
     config = alembic_config(service, url)
     applied: list[Script] = []
     config.attributes["applied"] = applied  # environment.py appends each step to it
@@ -51,5 +62,7 @@ def upgrade(service: str, url: str, revision: str = "head") -> list[Script]:
 
 def downgrade(service: str, url: str, revision: str) -> None:
     """Take `service`'s database back to `revision` ("base": no tables at all)."""
+    from alembic import command
+
     with _ONE_COMMAND_AT_A_TIME:
         command.downgrade(alembic_config(service, url), revision)

@@ -17,8 +17,6 @@ A revision this code does not know (a newer version migrated the database) is no
 import asyncio
 from functools import cache
 
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +30,8 @@ from microservicios.migrations import HISTORIES, SERVICES_WITH_DATABASE, upgrade
 @cache  # the history is the code's own files: it cannot change while the process runs
 def _history(service: str) -> tuple[str, frozenset[str]]:
     """(the newest revision, every revision) of `service`'s migrations."""
+    from alembic.script import ScriptDirectory  # only for PostgreSQL (see __init__.py)
+
     scripts = ScriptDirectory(str(HISTORIES / service))
     revisions = frozenset(script.revision for script in scripts.walk_revisions())
     return scripts.get_current_head() or "", revisions
@@ -55,7 +55,7 @@ def is_behind(service: str, current: str | None) -> bool:
 
 def lag(service: str, current: str | None) -> str:
     """Where the schema is, in Spanish: 'en la revisión 0001; el código necesita la 0002'."""
-    where = f"en la revisión {current}" if current else "vacía (sin ninguna migración)"
+    where = f"en la revisión {current}" if current else "sin ninguna migración"
     return f"{where}; el código necesita la {head_revision(service)}"
 
 
@@ -65,6 +65,7 @@ def migrate_command(service: str) -> str:
 
 async def current_revision(session: AsyncSession) -> str | None:
     """The revision a PostgreSQL session's database is at; None if never migrated."""
+    from alembic.migration import MigrationContext  # only for PostgreSQL (see __init__.py)
 
     def read(sync_session: Session) -> str | None:
         return MigrationContext.configure(sync_session.connection()).get_current_revision()
