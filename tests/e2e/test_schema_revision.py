@@ -11,10 +11,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
 
-from microservicios.migrations import SERVICES_WITH_DATABASE, alembic_config, upgrade
+from microservicios.migrations import SERVICES_WITH_DATABASE, downgrade, upgrade
 from microservicios.users.main import create_app as create_users
 from tests.helpers import (
     CLI,
@@ -203,7 +202,7 @@ def test_ready_is_503_while_the_schema_is_behind(tmp_path, postgres_url):
     settings = make_settings(tmp_path, users_database_url=postgres_url)
     with TestClient(create_users(settings)) as users:
         assert users.get("/health/ready").status_code == 200
-        command.downgrade(alembic_config("users", postgres_url), "base")
+        downgrade("users", postgres_url, "base")
         behind = users.get("/health/ready")
         assert behind.status_code == 503
         assert "python -m microservicios.migrate users" in behind.json()["detail"]
