@@ -16,6 +16,7 @@ from functools import partial
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from microservicios.cluster.protocol import HeaderDeadlineProtocol
 
@@ -83,10 +84,34 @@ def wait_until_healthy(
         time.sleep(poll)
 
 
+class EndsQuietlyWhenKilled:
+    """The app as uvicorn runs it: a request cancelled by a kill just ends.
+
+    Its connection is already cut, so there is no one to answer; left to uvicorn, the
+    CancelledError would print ~30 lines of «Exception in ASGI application» per request.
+    The app's own middleware has logged the request as cut (see `RequestContextMiddleware`).
+    """
+
+    def __init__(self, app: ASGIApp, killed: threading.Event) -> None:
+        self.app = app
+        self.killed = killed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except asyncio.CancelledError:
+            if not self.killed.is_set():
+                raise
+
+
 class ThreadServer(uvicorn.Server):
     """A uvicorn server that can also die like a crashed machine (see `crash`)."""
 
     loop: asyncio.AbstractEventLoop | None = None
+
+    def __init__(self, config: uvicorn.Config, killed: threading.Event) -> None:
+        super().__init__(config)
+        self.killed = killed  # set by `crash`: requests cancelled from then on were cut
 
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
@@ -96,6 +121,7 @@ class ThreadServer(uvicorn.Server):
         """Stop now, from any thread: no new connection is accepted and every open one is
         cut without an HTTP answer, as when the machine dies. (A graceful stop would answer
         the requests in flight; uvicorn answers cancelled ones with a 500.)"""
+        self.killed.set()
         if self.loop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self._cut_connections)
         self.config.timeout_graceful_shutdown = 0.05
@@ -108,6 +134,15 @@ class ThreadServer(uvicorn.Server):
             transport = getattr(connection, "transport", None)
             if transport is not None:
                 transport.abort()
+        # Then cancel the cut requests, rather than let uvicorn's shutdown do it with an
+        # ERROR line about its graceful timeout. In a later callback: abort marks each
+        # connection lost in a callback of its own, and uvicorn must see that first (or it
+        # would take a request that ends without an answer for a bug and print so).
+        asyncio.get_running_loop().call_soon(self._cancel_requests)
+
+    def _cancel_requests(self) -> None:
+        for task in list(self.server_state.tasks):
+            task.cancel()
 
 
 class ServiceRunner:
@@ -150,8 +185,9 @@ class ServiceRunner:
         sock = self._socket or bind_socket(self.host, self.port, self.service)
         self._socket = None
         self.app = self._app_factory()
+        killed = threading.Event()
         config = uvicorn.Config(
-            self.app,
+            EndsQuietlyWhenKilled(self.app, killed),
             log_config=None,  # uvicorn must not reconfigure the process's logging
             access_log=False,
             proxy_headers=False,  # nothing here sits behind a reverse proxy: skip X-Forwarded-*
@@ -160,7 +196,7 @@ class ServiceRunner:
             timeout_keep_alive=keepalive_timeout,  # type: ignore[arg-type]  (a float works)
             http=partial(HeaderDeadlineProtocol, header_timeout=header_timeout),  # type: ignore[arg-type]
         )
-        self._server = ThreadServer(config)
+        self._server = ThreadServer(config, killed)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [sock]},

@@ -6,6 +6,7 @@ logs one `http.request` event and updates the request metrics. A pure ASGI middl
 (not BaseHTTPMiddleware), because it sits on every request's path.
 """
 
+import asyncio
 import random
 import time
 
@@ -18,7 +19,9 @@ from microservicios.common.tracing import current_span, server_span
 
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 MAX_REQUEST_ID_LENGTH = 128
-CLIENT_CLOSED_REQUEST = 499  # nginx's convention, for logs and metrics only
+# nginx's convention, for logs and metrics only: no answer reached the client (it left, or
+# the server was stopped mid-request and cut its connection)
+CLIENT_CLOSED_REQUEST = 499
 
 
 def new_request_id() -> str:
@@ -68,10 +71,18 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        cancelled = False
         try:
             await self.app(scope, receive, send_with_id)
             if not answered:
                 status = CLIENT_CLOSED_REQUEST  # the client left first: nothing was answered
+        except asyncio.CancelledError:
+            # The server stopped mid-request (a kill cuts every connection): log what the
+            # client saw, the status already sent or none at all, not the 500 nobody got.
+            cancelled = True
+            if not answered:
+                status = CLIENT_CLOSED_REQUEST
+            raise
         finally:
             seconds = time.perf_counter() - started
             context = context_of(scope["app"])
@@ -85,6 +96,7 @@ class RequestContextMiddleware:
                 duration_ms=round(seconds * 1000, 3),
                 started_at=started_at,
                 parent_span_id=span.parent_span_id,
+                **({"cancelled": True} if cancelled else {}),
             )
             context.metrics.observe_request(route, scope["method"], status, seconds)
             current_span.reset(span_token)
