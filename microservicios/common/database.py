@@ -11,6 +11,10 @@ wrapped to offer the same awaitable methods (`SyncSession`).
 Tables: SQLite files get theirs when opened (`create_all`, instant); a PostgreSQL database
 gets them from the versioned migrations: applied as the service starts, or refused by
 `serve` until `python -m microservicios.migrate SERVICE` ran (migrations/schema.py).
+
+A database that cannot serve a unit of work — it does not answer, or its tables are not the
+ones the code expects — is said once, where the session ends: `DatabaseUnavailableError`,
+which every app answers with a 503 (common/errors.py).
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,6 +25,8 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,6 +91,79 @@ class Database:
     sync_sessions: sessionmaker[Session] | None = None
 
 
+# PostgreSQL's error codes (SQLSTATE) for tables or columns the code expects and the
+# database lacks: a schema behind the code (or changed by hand).
+SCHEMA_MISMATCH_STATES = frozenset({"42P01", "42703"})  # undefined table, undefined column
+# Codes, or their first two characters (the class), of a database that cannot serve now:
+# connection trouble (08), no such database (3D000), wrong login (28), out of resources
+# such as connections or disk (53), shutting down or starting (57), a read-only standby.
+UNAVAILABLE_STATES = frozenset({"08", "28", "3D", "53", "57", "25006"})
+# SQLite says the same in words, in a plain OperationalError.
+SQLITE_SCHEMA_MISMATCH = ("no such table", "no such column", "has no column named")
+# A SQLite file that is not (or no longer) a database.
+SQLITE_BROKEN_FILE = ("file is not a database", "database disk image is malformed")
+
+
+class DatabaseUnavailableError(Exception):
+    """The app's own database cannot serve this unit of work: it does not answer, or (with
+    `wrong_schema`) its tables are not the ones the code expects. `reason` is one line for
+    the log, in the database's own words."""
+
+    def __init__(self, reason: str, *, wrong_schema: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wrong_schema = wrong_schema
+
+
+def unavailable_database(exc: BaseException) -> DatabaseUnavailableError | None:
+    """What `exc`, raised while using a database, says about it; None if it is not about
+    the database being unusable (a constraint, a bug in a query) and must go on as it is."""
+    if isinstance(exc, OSError | PoolTimeoutError):  # refused, timed out, no such host
+        return DatabaseUnavailableError(f"{type(exc).__name__}: {exc}")
+    if not isinstance(exc, DBAPIError):
+        return None
+    cause = exc.orig.__cause__ or exc.orig  # asyncpg's own exception, if there is one
+    reason = f"{type(cause).__name__}: {first_line(exc.orig)}"
+    state = getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None) or ""
+    message = str(exc.orig).lower()
+    if state in SCHEMA_MISMATCH_STATES or (
+        isinstance(exc, OperationalError)
+        and any(part in message for part in SQLITE_SCHEMA_MISMATCH)
+    ):
+        return DatabaseUnavailableError(reason, wrong_schema=True)
+    broken_file = type(exc) is DatabaseError and any(part in message for part in SQLITE_BROKEN_FILE)
+    if (
+        exc.connection_invalidated
+        or isinstance(exc, OperationalError)
+        or broken_file
+        or state in UNAVAILABLE_STATES
+        or state[:2] in UNAVAILABLE_STATES
+    ):
+        return DatabaseUnavailableError(reason)
+    return None
+
+
+def first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+@asynccontextmanager
+async def reporting_unavailable(
+    session: AbstractAsyncContextManager[DbSession],
+) -> AsyncIterator[DbSession]:
+    """`session`, with any error that means the database cannot serve raised again as a
+    `DatabaseUnavailableError` (the original as its cause)."""
+    try:
+        async with session as opened:
+            yield opened
+    except Exception as exc:
+        unavailable = unavailable_database(exc)
+        if unavailable is None:
+            raise
+        raise unavailable from exc
+
+
 def open_database(url: str, metadata: MetaData) -> Database:
     """SQLite (tables created now) or PostgreSQL, any usual spelling, on asyncpg."""
     url = service_database_url(url, "La URL de la base de datos")
@@ -102,7 +181,11 @@ def _open_sqlite(url: str, metadata: MetaData) -> Database:
 def _open_postgresql(url: str) -> Database:
     engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=0, pool_pre_ping=True)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    return Database(sessions, engine.dispose)
+
+    def session() -> AbstractAsyncContextManager[DbSession]:
+        return reporting_unavailable(sessions())
+
+    return Database(session, engine.dispose)
 
 
 def as_database(opened: "Database | tuple[Any, sessionmaker[Session]]") -> Database:
@@ -113,9 +196,12 @@ def as_database(opened: "Database | tuple[Any, sessionmaker[Session]]") -> Datab
     engine, sessions = opened
 
     @asynccontextmanager
-    async def session() -> AsyncIterator[DbSession]:
+    async def plain_session() -> AsyncIterator[DbSession]:
         with sessions() as plain:
             yield SyncSession(plain)
+
+    def session() -> AbstractAsyncContextManager[DbSession]:
+        return reporting_unavailable(plain_session())
 
     async def dispose() -> None:
         engine.dispose()

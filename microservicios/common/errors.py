@@ -7,12 +7,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from microservicios.common.context import context_of
+from microservicios.common.context import AppContext, context_of
+from microservicios.common.database import DatabaseUnavailableError, unavailable_database
 from microservicios.common.fields import NOT_BLANK
+from microservicios.migrations.schema import migrate_command
 
 # Starlette's own English texts for errors it raises before our code runs.
 DEFAULT_DETAILS = MappingProxyType(
@@ -35,6 +38,9 @@ VALIDATION_MESSAGES = MappingProxyType(
         "string_too_short": "es demasiado corto (mínimo {min_chars})",
         "string_too_long": "es demasiado largo (máximo {max_chars})",
         "string_type": "debe ser un texto",
+        # JSON can escape half of a UTF-16 pair, \\ud800, which no Unicode text can hold.
+        "string_unicode": "tiene un carácter que no existe: la mitad suelta de un par UTF-16 "
+        "(como \\ud800)",
         "string_pattern_mismatch": "tiene un formato no válido",
         "control_character": "no puede tener caracteres de control (como saltos de línea o NUL)",
         "invisible_character": "no puede tener caracteres invisibles (tiene {code_point})",
@@ -190,12 +196,42 @@ def service_unavailable_response(exc: ServiceUnavailableError) -> JSONResponse:
     )
 
 
-async def _database_busy(request: Request, _exc: OperationalError) -> JSONResponse:
-    context_of(request.app).logger.error("database.unavailable")
+DATABASE_UNAVAILABLE = "La base de datos no está disponible en este momento; reintentá."
+DATABASE_RETRY_AFTER = "1"
+
+
+def database_detail(context: AppContext, problem: DatabaseUnavailableError) -> str:
+    """What a client (and /health) is told about the app's database, in Spanish."""
+    if not problem.wrong_schema:
+        return DATABASE_UNAVAILABLE
+    url = context.settings.database_url(context.service)
+    if make_url(url).get_backend_name() == "sqlite":
+        # Its tables are created when the file is new, never changed: the file is older.
+        return (
+            "La base de datos no tiene el esquema esperado: su archivo es de otra versión del "
+            "proyecto; movelo (o borralo) y el servicio crea uno nuevo al arrancar."
+        )
+    return (
+        f"La base de datos no tiene el esquema esperado: corré {migrate_command(context.service)}."
+    )
+
+
+async def _database_unavailable(request: Request, exc: DatabaseUnavailableError) -> JSONResponse:
+    context = context_of(request.app)
+    event = "database.schema_mismatch" if exc.wrong_schema else "database.unavailable"
+    context.logger.error(event, reason=exc.reason)
     return JSONResponse(
         status_code=503,
-        content={"detail": "La base de datos no está disponible en este momento; reintentá."},
-        headers={"Retry-After": "1"},
+        content={"detail": database_detail(context, exc)},
+        headers={"Retry-After": DATABASE_RETRY_AFTER},
+    )
+
+
+async def _database_error(request: Request, exc: OperationalError) -> JSONResponse:
+    """An OperationalError from a plain SQLite session (lab 6's `SessionDep`): the service's
+    own sessions have already said it as a `DatabaseUnavailableError`."""
+    return await _database_unavailable(
+        request, unavailable_database(exc) or DatabaseUnavailableError(str(exc))
     )
 
 
@@ -203,4 +239,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ServiceUnavailableError, _service_unavailable)
-    app.add_exception_handler(OperationalError, _database_busy)
+    app.add_exception_handler(DatabaseUnavailableError, _database_unavailable)
+    app.add_exception_handler(OperationalError, _database_error)

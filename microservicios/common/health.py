@@ -9,7 +9,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from microservicios.common.context import AppContext, ContextDep
+from microservicios.common.database import DatabaseUnavailableError
+from microservicios.common.errors import database_detail
 from microservicios.migrations.schema import migrate_command, schema_lag
+
+DATABASE_DOWN = "La base de datos del servicio no responde."
+
+
+def described(context: AppContext, problem: DatabaseUnavailableError) -> str:
+    """A database that cannot serve, for a probe: it does not answer, or the schema is not
+    the one the code expects (and what to do)."""
+    return database_detail(context, problem) if problem.wrong_schema else DATABASE_DOWN
 
 
 async def database_problem(context: AppContext) -> str | None:
@@ -20,8 +30,10 @@ async def database_problem(context: AppContext) -> str | None:
         async with context.session() as session:
             await session.execute(text("SELECT 1"))
         lag = await schema_lag(context.service, url, context.database)
+    except DatabaseUnavailableError as problem:
+        return described(context, problem)
     except (SQLAlchemyError, OSError):
-        return "La base de datos del servicio no responde."
+        return DATABASE_DOWN
     if lag is not None:
         return (
             f"La base de datos del servicio está atrasada ({lag}): falta correr "
@@ -35,7 +47,17 @@ health_router = APIRouter(tags=["salud"])
 
 @health_router.get("/health", summary="Estado del servicio")
 async def health(context: ContextDep) -> dict[str, Any]:
-    return await context.health()
+    """The service and its reports (breakers, orders' pending releases). A report its
+    database cannot give turns the answer into "error" and why, still a 200: the process
+    answers, which is what a cluster waits for (/health/ready is the probe to route by)."""
+    try:
+        return await context.health()
+    except DatabaseUnavailableError as problem:
+        return {
+            "service": context.service,
+            "status": "error",
+            "detail": described(context, problem),
+        }
 
 
 @health_router.get("/health/live", summary="¿El proceso responde? (liveness)")

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from microservicios.common.database import Database
+from microservicios.common.database import Database, DatabaseUnavailableError
 from microservicios.common.logs import EventLogger
 from microservicios.migrations import HISTORIES, SERVICES_WITH_DATABASE, upgrade
 
@@ -94,7 +94,7 @@ async def migrate_at_start(service: str, url: str, database: Database, logger: E
     try:
         async with database.session() as session:
             current = await current_revision(session)  # type: ignore[arg-type]
-    except (SQLAlchemyError, OSError) as exc:
+    except (DatabaseUnavailableError, SQLAlchemyError, OSError) as exc:
         logger.warning("database.schema_unknown", error=f"{type(exc).__name__}: {exc}")
         return
     if not is_behind(service, current):

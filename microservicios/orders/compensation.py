@@ -9,6 +9,7 @@ every `INTERVAL` seconds. Releasing is idempotent, so trying again is always saf
 import asyncio
 import contextlib
 
+from microservicios.common.database import DatabaseUnavailableError
 from microservicios.orders.saga import OrderSaga
 
 INTERVAL = 0.5
@@ -19,12 +20,14 @@ async def keep_releasing(saga: OrderSaga, interval: float = INTERVAL) -> None:
     wake-up (or `interval`).
 
     A failed round does not wake the task again: it waits for the next interval, so a dead
-    items service costs one refused call per interval, not a busy loop.
+    items service (or its own database) costs one refused call per interval, not a busy
+    loop; and the task outlives a database that is down, to release once it is back.
     """
     while True:
         saga.compensation_needed.clear()
-        await saga.recover_stale()
-        await saga.release_pending()
+        with contextlib.suppress(DatabaseUnavailableError):  # /health/ready says so
+            await saga.recover_stale()
+            await saga.release_pending()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(interval):
                 await saga.compensation_needed.wait()

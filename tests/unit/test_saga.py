@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from microservicios.common.client import UpstreamResponse
-from microservicios.common.database import Database, SyncSession
+from microservicios.common.database import Database, DatabaseUnavailableError, SyncSession
 from microservicios.common.errors import CircuitOpenError, ServiceUnavailableError
 from microservicios.common.logs import EventLogger, LogRecord
 from microservicios.orders import crud
@@ -191,7 +191,7 @@ def test_failure_storing_after_reservation_releases_it(saga, sessions, items):
     """The stock was reserved but CREATED could not be stored: the order is FAILED and the
     reservation is released by compensation, so no stock is held for a failed order."""
     fail_when_storing(sessions, CREATED)
-    with pytest.raises(OperationalError):
+    with pytest.raises(DatabaseUnavailableError):  # the session says what the error means
         run(saga.place(ORDER))
     [order] = stored(sessions)
     assert (order.status, order.release_pending) == (FAILED, True)
