@@ -4,6 +4,7 @@ schema, as a deployment step of its own (a Kubernetes Job, a compose one-shot)."
 import sys
 
 from alembic.script import Script
+from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -30,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     except UnsupportedDatabaseError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
-    except CommandError as exc:  # e.g. a revision this code does not know (a newer version's)
-        print(f"Error: no se pudo migrar la base de '{args.service}': {exc}", file=sys.stderr)
+    except CommandError as exc:
+        print(f"Error: {refusal(args.service, exc)}", file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
         print(
@@ -45,6 +46,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(report(args.service, applied))
     return 0
+
+
+def refusal(service: str, exc: CommandError) -> str:
+    """Why Alembic refused, in Spanish: most often the database is at a revision this code
+    does not know, one that a newer version of the project applied."""
+    cause = exc.__cause__
+    if isinstance(cause, ResolutionError) and cause.argument:
+        return (
+            f"la base de datos de '{service}' está en la revisión '{cause.argument}', que este "
+            f"código no conoce (su historia llega hasta la {head_revision(service)}): ¿la migró "
+            "una versión más nueva del proyecto? Corré migrate con esa versión, o apuntá "
+            f"{service.upper()}_DATABASE_URL a otra base."
+        )
+    return f"no se pudo migrar la base de '{service}': {exc}"
 
 
 def report(service: str, applied: list[Script]) -> str:
