@@ -8,6 +8,7 @@ before any app is built.
 import asyncio
 import errno
 import http.client
+import logging
 import socket
 import threading
 import time
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from microservicios.cluster.protocol import HeaderDeadlineProtocol
+from microservicios.common.service_app import start_failure, without_start_failure
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
@@ -196,6 +198,8 @@ class ServiceRunner:
             timeout_keep_alive=keepalive_timeout,  # type: ignore[arg-type]  (a float works)
             http=partial(HeaderDeadlineProtocol, header_timeout=header_timeout),  # type: ignore[arg-type]
         )
+        # A start failure is this runner's to report (`wait_started`), not uvicorn's.
+        logging.getLogger("uvicorn.error").addFilter(without_start_failure)
         self._server = ThreadServer(config, killed)
         self._thread = threading.Thread(
             target=self._server.run,
@@ -209,8 +213,10 @@ class ServiceRunner:
         assert self._server is not None and self._thread is not None
         while not self._server.started:
             if not self._thread.is_alive():
+                explained = None if self.app is None else start_failure(self.app)
                 raise ClusterError(
-                    f"El servicio '{self.service}' (puerto {self.port}) no pudo arrancar; "
+                    explained
+                    or f"El servicio '{self.service}' (puerto {self.port}) no pudo arrancar; "
                     "mirá el error que se imprimió arriba."
                 )
             if time.monotonic() > deadline:

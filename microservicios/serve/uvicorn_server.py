@@ -1,6 +1,7 @@
 """uvicorn as every separately-run service uses it: this project's timeouts and header
 deadline, no access log of uvicorn's own (each app logs its requests as JSON)."""
 
+import logging
 import os
 import sys
 from functools import partial
@@ -10,6 +11,7 @@ from uvicorn.config import STARTUP_FAILURE
 
 from microservicios.cluster.protocol import HeaderDeadlineProtocol
 from microservicios.cluster.runner import bind_socket
+from microservicios.common.service_app import without_start_failed_line
 from microservicios.common.settings import Settings
 
 
@@ -29,6 +31,8 @@ def run_service(factory: str, host: str, port: int, service: str | None = None) 
         timeout_keep_alive=settings.server_keepalive_timeout,  # type: ignore[arg-type]
         http=partial(HeaderDeadlineProtocol, header_timeout=settings.header_timeout),  # type: ignore[arg-type]
     )
+    # A start the app refused has been said by then (one line, or a traceback).
+    logging.getLogger("uvicorn.error").addFilter(without_start_failed_line)
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
