@@ -11,10 +11,16 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import AfterValidator, BeforeValidator, Field, Strict
 from pydantic_core import PydanticCustomError
+from sqlalchemy import BigInteger, Integer
 
 # The largest integer a JSON number carries exactly everywhere (JavaScript's
 # Number.MAX_SAFE_INTEGER); below SQLite's own limit, 2**63 - 1, where its driver fails.
 MAX_ID = 2**53 - 1
+# The column type of every id, and of every column that holds one: 64 bits, so that each id
+# the API accepts is one the column holds (PostgreSQL's INTEGER stops at 2**31 - 1, and
+# asyncpg refused a bigger id with a 500). On SQLite an INTEGER is 64-bit already, and only
+# an INTEGER primary key (not a BIGINT one) is the rowid that numbers new rows by itself.
+ID_COLUMN = BigInteger().with_variant(Integer, "sqlite")
 MAX_QTY = 1_000_000  # units in one order or one reservation
 SKU_PATTERN = r"^[A-Za-z0-9._-]+$"
 # Unicode's spaces (category Zs: the no-break space, the ideographic space of CJK text...),

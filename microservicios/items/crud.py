@@ -3,13 +3,13 @@
 import hashlib
 import json
 
-from sqlalchemy import select, update
+from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from microservicios.common.database import DbSession
 from microservicios.common.headers import if_match_allows
-from microservicios.items.models import Item
-from microservicios.items.schemas import ItemCreate, ItemUpdate
+from microservicios.items.models import RESERVED, Item, Reservation
+from microservicios.items.schemas import MAX_STOCK, ItemCreate, ItemUpdate
 
 
 class ItemNotFoundError(Exception):
@@ -22,6 +22,14 @@ class SkuTakenError(Exception):
 
 class StaleItemError(Exception):
     """The item is no longer the one the client read: If-Match does not name its ETag."""
+
+
+class NoRoomForReservedError(Exception):
+    """The stock asked for, plus what orders hold reserved, would pass MAX_STOCK."""
+
+    def __init__(self, reserved: int) -> None:
+        super().__init__(reserved)
+        self.reserved = reserved
 
 
 def item_etag(item: Item) -> str:
@@ -67,6 +75,11 @@ async def update_item(
     the UPDATE repeats in its WHERE the values the ETag was computed from, and the database
     checks and writes in one statement (as `take_stock` does): if the item moved, nothing
     is written and the client is told (StaleItemError).
+
+    A new stock must leave room for every reserved unit that may still come back (a cancel
+    gives it back whenever it comes): stock + reserved <= MAX_STOCK, in the same WHERE. So
+    no release can ever take the stock past MAX_STOCK, and none can fail on the column's
+    size. Taking and returning stock move units between the two and keep their sum.
     """
     item = await get_item(session, item_id=item_id)
     conditions = [Item.id == item_id]
@@ -77,20 +90,71 @@ async def update_item(
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         return item
+    if "stock" in changes:
+        # On PostgreSQL the UPDATE's sum is taken before it waits for a reservation that
+        # holds the row, and would miss it: lock the row first, so the reservations the sum
+        # sees are all there will be until we commit (reserving and releasing wait for the
+        # lock). SQLite has one writer at a time: its UPDATE alone is enough.
+        await session.execute(select(Item.id).where(Item.id == item_id).with_for_update())
+        conditions.append(_reserved_units(item_id) <= MAX_STOCK - changes["stock"])
     statement = update(Item).where(*conditions).values(**changes).returning(Item)
     try:
         updated = await session.scalar(statement)
+        if updated is None:  # changed since it was read, deleted, or no room left
+            await _explain_no_update(session, item_id=item_id, if_match=if_match)
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
         raise SkuTakenError from exc
-    if updated is None:  # changed since it was read, or deleted
-        raise StaleItemError(item_id) if if_match is not None else ItemNotFoundError(item_id)
     return updated
 
 
+async def _explain_no_update(session: DbSession, *, item_id: int, if_match: str | None) -> None:
+    """Raise why the conditional UPDATE wrote nothing. Still in its transaction, this looks
+    at what the UPDATE saw (the row lock, or SQLite's write lock, keeps it so)."""
+    current = await session.scalar(
+        select(Item).where(Item.id == item_id).execution_options(populate_existing=True)
+    )
+    stale = (
+        current is not None
+        and if_match is not None
+        and not if_match_allows(if_match, item_etag(current))
+    )
+    reserved = await session.scalar(select(_reserved_units(item_id)))
+    await session.rollback()
+    if current is None:
+        raise ItemNotFoundError(item_id)
+    if stale:
+        raise StaleItemError(item_id)
+    raise NoRoomForReservedError(reserved)
+
+
+def _reserved_units(item_id: int) -> ScalarSelect[int]:
+    """The units of the item's reservations not released yet: what cancels may give back."""
+    return (
+        select(func.coalesce(func.sum(Reservation.qty), 0))
+        .where(Reservation.item_id == item_id, Reservation.status == RESERVED)
+        .scalar_subquery()
+    )
+
+
 async def delete_item(session: DbSession, *, item_id: int) -> None:
-    await session.delete(await get_item(session, item_id=item_id))
+    """Delete the item and let go of its reservations (item_id None): a cancel then gives
+    their units to no item. Their item_id can never name another item (ids are never handed
+    out again), but SQLite files made by the first schema do reuse ids: this covers them.
+
+    The reservations go first, then the item, the order a release takes its locks in
+    (reservation, then item): the other way round, the two could wait for each other.
+    """
+    await session.execute(
+        update(Reservation)
+        .where(Reservation.item_id == item_id, Reservation.status == RESERVED)
+        .values(item_id=None)
+    )
+    deleted = await session.execute(delete(Item).where(Item.id == item_id))
+    if deleted.rowcount != 1:
+        await session.rollback()
+        raise ItemNotFoundError(item_id)
     await session.commit()
 
 
@@ -116,5 +180,11 @@ async def take_stock(session: DbSession, *, sku: str, qty: int) -> int | None:
     return await session.scalar(select(Item.id).where(Item.sku == sku))
 
 
-async def return_stock(session: DbSession, *, item_id: int, qty: int) -> None:
-    await session.execute(update(Item).where(Item.id == item_id).values(stock=Item.stock + qty))
+async def return_stock(session: DbSession, *, item_id: int | None, qty: int) -> None:
+    """Give `qty` back to item `item_id`; None (its item was deleted): to nobody.
+
+    No condition here: a release must never be refused. update_item keeps stock plus every
+    reserved unit within MAX_STOCK, so the sum always fits.
+    """
+    if item_id is not None:
+        await session.execute(update(Item).where(Item.id == item_id).values(stock=Item.stock + qty))

@@ -9,10 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from microservicios.common.database import DbSession
 from microservicios.items import crud
-from microservicios.items.models import Reservation
-
-RESERVED = "reserved"
-RELEASED = "released"
+from microservicios.items.models import RELEASED, RESERVED, Reservation
 
 
 class OutOfStockError(Exception):
@@ -74,6 +71,8 @@ async def release(session: DbSession, *, reservation_id: str) -> Reservation:
         )
         if released.rowcount == 1:
             reservation = await session.get(Reservation, reservation_id)
+            # Back to the item it was taken from, and to no other: its id is never handed
+            # out again, and deleting it set item_id to None (then the units go nowhere).
             await crud.return_stock(session, item_id=reservation.item_id, qty=reservation.qty)
             await session.commit()
             return reservation
@@ -98,6 +97,8 @@ async def _check_repeat(
 ) -> Reservation:
     if existing.status == RELEASED:
         raise ReservationReleasedError(existing.id)
+    if existing.item_id is None:  # it took its stock from an item deleted since
+        raise crud.ItemNotFoundError(sku)
     if existing.qty != qty or await crud.find_item_id(session, sku=sku) != existing.item_id:
         raise ReservationMismatchError(existing.id)
     return existing

@@ -23,6 +23,7 @@ from microservicios.common.responses import (
 )
 from microservicios.items import crud, reservations
 from microservicios.items.schemas import (
+    MAX_STOCK,
     ItemCreate,
     ItemRead,
     ItemUpdate,
@@ -43,10 +44,24 @@ NOT_FOUND = "Ítem no encontrado."
 SKU_TAKEN = "Ya existe un ítem con ese SKU."
 NO_SUCH_ITEM = not_found("No hay un ítem con ese id.")
 SKU_IN_USE = conflict("El SKU ya es de otro ítem.")
+SKU_IN_USE_OR_NO_ROOM = conflict(
+    "El SKU ya es de otro ítem, o el stock pedido no deja lugar para las unidades reservadas "
+    f"que pueden volver: stock y reservas juntos no pasan de {MAX_STOCK:_}.".replace("_", ".")
+)
 STALE = (
     "El ítem cambió desde que lo leíste (If-Match no es su ETag actual): pedilo de nuevo con "
     "GET y hacé tu cambio sobre lo que tiene ahora."
 )
+
+
+def no_room(reserved: int) -> str:
+    return (
+        f"Hay {reserved} unidades reservadas que pueden volver (si se cancelan sus órdenes): "
+        f"el stock puede ser a lo sumo {MAX_STOCK - reserved}, así stock y reservas no pasan "
+        f"de {MAX_STOCK}."
+    )
+
+
 IfMatch = Annotated[
     str | None,
     Header(
@@ -99,7 +114,7 @@ async def get_item(item_id: IdPath, session: DbSessionDep, response: Response):
     responses={
         **with_etag(),
         **NO_SUCH_ITEM,
-        **SKU_IN_USE,
+        **SKU_IN_USE_OR_NO_ROOM,
         **precondition_failed("El ítem cambió desde el GET cuyo ETag mandaste en If-Match."),
     },
 )
@@ -118,6 +133,8 @@ async def update_item(
         raise HTTPException(status_code=409, detail=SKU_TAKEN) from None
     except crud.StaleItemError:
         raise HTTPException(status_code=412, detail=STALE) from None
+    except crud.NoRoomForReservedError as exc:
+        raise HTTPException(status_code=409, detail=no_room(exc.reserved)) from None
     response.headers[ETAG_HEADER] = crud.item_etag(item)
     return item
 

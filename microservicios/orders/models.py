@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from microservicios.common.fields import ID_COLUMN
 from microservicios.orders.db import Base
 
 PENDING = "PENDING"  # being placed right now
@@ -26,9 +27,10 @@ def utc_now() -> datetime:
 
 class Order(Base):
     __tablename__ = "orders"
+    __table_args__ = {"sqlite_autoincrement": True}  # no id is ever handed out twice
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int]
+    id: Mapped[int] = mapped_column(ID_COLUMN, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ID_COLUMN)
     item_sku: Mapped[str] = mapped_column(String(64))
     qty: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
