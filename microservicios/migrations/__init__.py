@@ -31,6 +31,12 @@ SERVICES_WITH_DATABASE = ("users", "items", "orders")
 _ONE_COMMAND_AT_A_TIME = threading.Lock()
 
 
+def version_table(service: str) -> str:
+    """Where Alembic records `service`'s revision: one table per service, so three services
+    pointed at one database (a hosted PostgreSQL gives one) keep three histories."""
+    return f"alembic_version_{service}"
+
+
 def metadata_of(service: str) -> MetaData:
     """The tables the service's models declare (importing the models registers them)."""
     import_module(f"microservicios.{service}.models")

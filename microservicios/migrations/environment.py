@@ -13,13 +13,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from microservicios.common.db import create_sqlite_engine
-from microservicios.migrations import metadata_of
+from microservicios.migrations import metadata_of, version_table
 
 
 def _migrate(connection: Connection, service: str) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata_of(service),
+        version_table=version_table(service),
         on_version_apply=_record_applied,
     )
     with context.begin_transaction():

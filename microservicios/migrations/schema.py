@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from microservicios.common.database import Database, DatabaseUnavailableError
 from microservicios.common.logs import EventLogger
-from microservicios.migrations import HISTORIES, SERVICES_WITH_DATABASE, upgrade
+from microservicios.migrations import HISTORIES, SERVICES_WITH_DATABASE, upgrade, version_table
 
 
 @cache  # the history is the code's own files: it cannot change while the process runs
@@ -63,12 +63,15 @@ def migrate_command(service: str) -> str:
     return f"python -m microservicios.migrate {service}"
 
 
-async def current_revision(session: AsyncSession) -> str | None:
-    """The revision a PostgreSQL session's database is at; None if never migrated."""
+async def current_revision(session: AsyncSession, service: str) -> str | None:
+    """The revision `service`'s PostgreSQL database is at; None if never migrated."""
     from alembic.migration import MigrationContext  # only for PostgreSQL (see __init__.py)
 
     def read(sync_session: Session) -> str | None:
-        return MigrationContext.configure(sync_session.connection()).get_current_revision()
+        context = MigrationContext.configure(
+            sync_session.connection(), opts={"version_table": version_table(service)}
+        )
+        return context.get_current_revision()
 
     return await session.run_sync(read)
 
@@ -79,7 +82,7 @@ async def schema_lag(service: str, url: str, database: Database) -> str | None:
     if not is_versioned(service, url):
         return None
     async with database.session() as session:
-        current = await current_revision(session)  # type: ignore[arg-type]
+        current = await current_revision(session, service)  # type: ignore[arg-type]
     return lag(service, current) if is_behind(service, current) else None
 
 
@@ -93,7 +96,7 @@ async def migrate_at_start(service: str, url: str, database: Database, logger: E
         return
     try:
         async with database.session() as session:
-            current = await current_revision(session)  # type: ignore[arg-type]
+            current = await current_revision(session, service)  # type: ignore[arg-type]
     except (DatabaseUnavailableError, SQLAlchemyError, OSError) as exc:
         logger.warning("database.schema_unknown", error=f"{type(exc).__name__}: {exc}")
         return

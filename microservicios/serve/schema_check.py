@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from microservicios.common.database_url import UnsupportedDatabaseError
 from microservicios.common.settings import Settings
+from microservicios.migrations import version_table
 from microservicios.migrations.schema import is_behind, is_versioned, lag, migrate_command
 
 CONNECT_TIMEOUT_S = 10.0  # a database that does not answer by then is /health/ready's to report
@@ -38,7 +39,7 @@ def database_problem(service: str) -> str | None:
     if not is_versioned(service, url):
         return None
     try:
-        current = asyncio.run(_revision_at(url))
+        current = asyncio.run(_revision_at(url, service))
     except (SQLAlchemyError, OSError, TimeoutError):
         return None  # not up yet: the service starts and /health/ready says 503 meanwhile
     if not is_behind(service, current):
@@ -49,12 +50,14 @@ def database_problem(service: str) -> str | None:
     )
 
 
-async def _revision_at(url: str) -> str | None:
+async def _revision_at(url: str, service: str) -> str | None:
     engine = create_async_engine(url, connect_args={"timeout": CONNECT_TIMEOUT_S})
     try:
         async with engine.connect() as connection:
             return await connection.run_sync(
-                lambda sync: MigrationContext.configure(sync).get_current_revision()
+                lambda sync: MigrationContext.configure(
+                    sync, opts={"version_table": version_table(service)}
+                ).get_current_revision()
             )
     finally:
         await engine.dispose()

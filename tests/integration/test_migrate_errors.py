@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from microservicios.migrations import upgrade
+from microservicios.migrations import upgrade, version_table
 from microservicios.migrations.schema import head_revision
 from tests.helpers import subprocess_env
 
@@ -16,13 +16,15 @@ MIGRATE = [sys.executable, "-m", "microservicios.migrate"]
 UNKNOWN = "zzzz"  # a revision no version of this project has
 
 
-def set_postgres_revision(url: str, revision: str) -> None:
+def set_postgres_revision(url: str, service: str, revision: str) -> None:
     import asyncpg
 
     async def run() -> None:
         connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
         try:
-            await connection.execute("UPDATE alembic_version SET version_num = $1", revision)
+            await connection.execute(
+                f"UPDATE {version_table(service)} SET version_num = $1", revision
+            )
         finally:
             await connection.close()
 
@@ -48,7 +50,7 @@ def test_an_unknown_revision_on_sqlite_is_one_spanish_line(tmp_path, service):
     """A SQLite file migrated by a newer version (revision 'zzzz'): exit 1, one line."""
     upgrade(service, f"sqlite:///{(tmp_path / f'{service}.db').as_posix()}")
     with sqlite3.connect(tmp_path / f"{service}.db") as connection:
-        connection.execute("UPDATE alembic_version SET version_num = ?", (UNKNOWN,))
+        connection.execute(f"UPDATE {version_table(service)} SET version_num = ?", (UNKNOWN,))
     done = subprocess.run(
         [*MIGRATE, service], env=subprocess_env(DATA_DIR=str(tmp_path)), capture_output=True,
         text=True, cwd=tmp_path,
@@ -59,7 +61,7 @@ def test_an_unknown_revision_on_sqlite_is_one_spanish_line(tmp_path, service):
 def test_an_unknown_revision_on_postgres_is_one_spanish_line(postgres_url):
     """The same on PostgreSQL."""
     upgrade("items", postgres_url)
-    set_postgres_revision(postgres_url, UNKNOWN)
+    set_postgres_revision(postgres_url, "items", UNKNOWN)
     env = subprocess_env(ITEMS_DATABASE_URL=postgres_url)
     done = subprocess.run([*MIGRATE, "items"], env=env, capture_output=True, text=True)
     assert_one_spanish_line(done, "items")

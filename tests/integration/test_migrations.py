@@ -13,17 +13,22 @@ from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from microservicios.items.main import create_app as create_items
-from microservicios.migrations import SERVICES_WITH_DATABASE, metadata_of, upgrade
+from microservicios.migrations import SERVICES_WITH_DATABASE, metadata_of, upgrade, version_table
 from tests.helpers import make_settings, port_of, service_token, subprocess_env
 
 MIGRATE = [sys.executable, "-m", "microservicios.migrate"]
+
+
+def version_opts(service: str) -> dict[str, str]:
+    return {"version_table": version_table(service)}
 
 
 def differences_sync(url: str, service: str) -> list:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return compare_metadata(MigrationContext.configure(connection), metadata_of(service))
+            context = MigrationContext.configure(connection, opts=version_opts(service))
+            return compare_metadata(context, metadata_of(service))
     finally:
         engine.dispose()
 
@@ -35,7 +40,8 @@ def differences_async(url: str, service: str) -> list:
             async with engine.connect() as connection:
                 return await connection.run_sync(
                     lambda sync: compare_metadata(
-                        MigrationContext.configure(sync), metadata_of(service)
+                        MigrationContext.configure(sync, opts=version_opts(service)),
+                        metadata_of(service),
                     )
                 )
         finally:
@@ -58,6 +64,32 @@ def test_postgres_migrations_build_the_models_tables(postgres_url, service):
     """The same on PostgreSQL, through the async driver a deployment uses."""
     upgrade(service, postgres_url)
     assert differences_async(postgres_url, service) == []
+
+
+def test_three_services_on_one_postgres_database_keep_three_histories(postgres_url):
+    """One hosted database for all: each service migrates its own tables, none looks done early."""
+    for service in SERVICES_WITH_DATABASE:
+        applied = upgrade(service, postgres_url)
+        assert [script.revision for script in applied][:1] == ["0001"], service
+    for service in SERVICES_WITH_DATABASE:
+        own = set(metadata_of(service).tables)
+        about_own_tables = [
+            diff for diff in differences_async(postgres_url, service) if table_of(diff) in own
+        ]
+        assert about_own_tables == [], service
+        assert upgrade(service, postgres_url) == [], f"{service} should already be up to date"
+
+
+def table_of(diff: tuple | list) -> str | None:
+    """The table an autogenerate difference is about (a table, an index, a column...)."""
+    if isinstance(diff, list):  # changes to one column come as a list of modify_* tuples
+        diff = diff[0]
+    subject = diff[1] if diff[0].endswith(("_table", "_index")) else None
+    if diff[0].endswith("_table"):
+        return subject.name
+    if diff[0].endswith("_index"):
+        return subject.table.name
+    return diff[2] if len(diff) > 2 else None
 
 
 def test_an_unmigrated_database_differs_from_the_models(tmp_path):
