@@ -6,6 +6,10 @@ alone. How it knows: the launcher holds the only other end of this process's std
 operating system closes that end when the launcher dies, so reading stdin hits "end of file".
 That works the same on Linux, macOS and Windows, with no polling, and without a parent pid
 that the system might give to another process. (Run by hand, Ctrl-D does the same.)
+
+It ignores Ctrl-C: a terminal sends it to the launcher and to every child at once, and the
+launcher stops its children itself (SIGTERM), so a child's own reaction (a traceback while
+loading, uvicorn's "stop now" at a second Ctrl-C) would only print noise.
 """
 
 import os
@@ -13,9 +17,6 @@ import signal
 import sys
 import threading
 import time
-
-from microservicios.cluster.runner import PortUnavailableError
-from microservicios.serve.uvicorn_server import run_service
 
 GRACE_S = 5.0
 
@@ -30,9 +31,13 @@ def exit_when_launcher_is_gone() -> None:
 
 
 def main(factory: str, host: str, port: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # first: loading the app takes a second
+    from microservicios.cluster.runner import PortUnavailableError
+    from microservicios.serve.uvicorn_server import run_service
+
     threading.Thread(target=exit_when_launcher_is_gone, daemon=True).start()
     try:
-        run_service(factory, host, int(port))
+        run_service(factory, host, int(port), ctrl_c=False)
     except PortUnavailableError as exc:  # taken since the launcher checked it: say so, briefly
         print(f"Error: no se pudo abrir el puerto {exc.port}: {exc.reason}.", file=sys.stderr)
         sys.exit(1)

@@ -5,6 +5,7 @@ The CLI runs in a temporary directory (no developer's .env), on free ports, in a
 of its own (as a terminal's foreground job is). Waits are bounded polls: this machine may be slow.
 """
 
+import contextlib
 import os
 import re
 import signal
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,10 +68,19 @@ class Launcher:
 @pytest.fixture
 def launcher(tmp_path: Path) -> Iterator[Launcher]:
     """The CLI in --processes mode, serving; killed at the end with any child it left."""
+    with launched(tmp_path, "--quiet") as running:
+        yield running
+
+
+@contextlib.contextmanager
+def launched(tmp_path: Path, *options: str, **popen: Any) -> Iterator[Launcher]:
+    """`--processes --ports auto` with `options`, once its table is out; killed at the end
+    with any child it left."""
     process = start_cli(
         tmp_path,
-        *["--processes", "--quiet", "--ports", "auto", "--data-dir", str(tmp_path / "data")],
+        *["--processes", *options, "--ports", "auto", "--data-dir", str(tmp_path / "data")],
         start_new_session=True,
+        **popen,
     )
     output = LineReader(process.stdout)
     rows: list[re.Match] = []
@@ -219,6 +230,21 @@ def test_ctrl_c_in_a_terminal_stops_every_child(launcher):
     assert "Cluster detenido." in output
     assert UNEXPECTED not in output
     launcher.assert_nothing_left()
+
+
+def test_ctrl_c_twice_in_a_terminal_stops_quietly(tmp_path):
+    """Ctrl-C pressed twice, 0.1 s apart, in a terminal (each time SIGINT to the launcher and
+    its children at once): exit 0, "Cluster detenido.", and no traceback from any service."""
+    with launched(tmp_path, stderr=subprocess.STDOUT) as running:
+        os.killpg(running.process.pid, signal.SIGINT)
+        time.sleep(0.1)
+        os.killpg(running.process.pid, signal.SIGINT)
+        assert running.process.wait(timeout=60) == 0
+        output = running.output.rest(10)
+        assert "Cluster detenido." in output
+        for noise in ("Traceback", "KeyboardInterrupt", "CancelledError", UNEXPECTED):
+            assert noise not in output, output
+        running.assert_nothing_left()
 
 
 @pytest.mark.parametrize("name", ["SIGINT", "SIGTERM", "SIGHUP"])
