@@ -15,6 +15,7 @@ CASES = {
     "lab01_case_sensitive": ("mayúsculas de minúsculas", "pasá a minúsculas"),
     "lab01_wrong_prefix": ("prefijo /users", "prefix='/users'"),
     "lab01_awaits_sync_session": ("a través del gateway", "tu SessionDep es sincrónico"),
+    "lab01_returns_none": ("mensaje en castellano", "tu ruta devolvió None"),
     "lab02_retries_unsafe_post": (
         "sólo repite lo que es seguro",
         "un POST sin respuesta NO se repite",

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 from fastapi import APIRouter
+from fastapi.exceptions import ResponseValidationError
 
 from microservicios.cluster import Cluster
 from microservicios.labs.checking import Check, CheckFailedError, expect
@@ -29,6 +30,31 @@ SYNC_SESSION = (
     "usa otra sesión, la async de los servicios (DbSessionDep), y por eso ahí todo lleva "
     "await; acá es user = session.scalar(select(User).where(...)), sin await."
 )
+
+# The beginner's mistake of the 404 step: `return user` with no user found.
+RETURNED_NONE = (
+    "El servicio respondió 500 porque tu ruta devolvió None{place}: FastAPI no puede "
+    "convertir None en un UserRead.\nEs lo que devuelve session.scalar(...) cuando nadie "
+    "tiene ese email: si no encontrás el usuario, lanzá HTTPException(status_code=404, "
+    "detail='No hay ningún usuario con ese email.') en vez de devolver None."
+)
+
+
+def _returned_none(exc: BaseException) -> bool:
+    """True if `exc` is FastAPI refusing a route's answer because it was None."""
+    return isinstance(exc, ResponseValidationError) and any(
+        error.get("input", ...) is None and tuple(error.get("loc", ()))[:1] == ("response",)
+        for error in exc.errors()
+    )
+
+
+def _endpoint_place(exc: ResponseValidationError) -> str:
+    """` (search_user, busqueda.py, línea N)`: where FastAPI says the route is defined."""
+    file, line = getattr(exc, "endpoint_file", None), getattr(exc, "endpoint_line", None)
+    if not (file and line):
+        return ""
+    function = getattr(exc, "endpoint_function", None)
+    return f" ({function + ', ' if function else ''}{Path(file).name}, línea {line})"
 
 
 class _ServerExceptions(logging.Handler):
@@ -67,6 +93,9 @@ def _cluster(module: ModuleType) -> Iterator[Cluster]:
         first = exceptions.raised[0]
         if isinstance(first, TypeError) and NOT_AWAITABLE in str(first):
             raise CheckFailedError(SYNC_SESSION.format(error=_where(first, module))) from failure
+        if _returned_none(first):
+            place = _endpoint_place(first)
+            raise CheckFailedError(RETURNED_NONE.format(place=place)) from failure
         raise CheckFailedError(
             f"{failure.explanation}\nEn el servicio users, tu ruta lanzó {_where(first, module)}."
         ) from failure
