@@ -76,9 +76,23 @@ def command_check(labs_dir: Path, lab: Lab, path: Path | None = None) -> int:
 
 
 def command_hint(labs_dir: Path, lab: Lab) -> int:
-    index = Progress(labs_dir).next_hint(lab.number, len(lab.hints))
-    print(f"Pista {index + 1} de {len(lab.hints)} (laboratorio {lab.number}):\n")
+    """The next hint; once all were seen, says so and shows the last one again."""
+    index, all_seen = Progress(labs_dir).next_hint(lab.number, len(lab.hints))
+    total = len(lab.hints)
+    if not all_seen:
+        print(f"Pista {index + 1} de {total} (laboratorio {lab.number}):\n")
+        print(lab.hints[index])
+        return 0
+    print(
+        f"Ya viste todas las pistas del laboratorio {lab.number} ({total} de {total}); "
+        "no hay más. La última, otra vez:\n"
+    )
     print(lab.hints[index])
+    print(
+        f"\nSi seguís trabado: python -m microservicios.labs check {lab.number} dice qué "
+        "comprobación falla y por qué. La solución de referencia está en "
+        f"{lab.solution_file(labs_dir)} (miralá después de intentarlo)."
+    )
     return 0
 
 

@@ -20,12 +20,13 @@ class Progress:
         (self.done.add if passed else self.done.discard)(number)
         self.save()
 
-    def next_hint(self, number: int, available: int) -> int:
-        """Index of the hint to show now (the last one again once all were seen)."""
+    def next_hint(self, number: int, available: int) -> tuple[int, bool]:
+        """Index of the hint to show now, and whether all `available` had been seen already
+        (then it is the last one again)."""
         seen = self.hints_seen.get(str(number), 0)
         self.hints_seen[str(number)] = min(seen + 1, available)
         self.save()
-        return min(seen, available - 1)
+        return min(seen, available - 1), seen >= available
 
     def reset(self, number: int) -> None:
         self.done.discard(number)

@@ -78,13 +78,18 @@ def test_check_reports_a_file_that_does_not_import(labs_dir: Path) -> None:
 
 
 def test_hint_gives_the_next_hint_each_time(labs_dir: Path) -> None:
-    """Each `hint N` shows the next hint, and stays on the last one."""
+    """Each `hint N` shows the next hint; asked again after the last, it says there are no
+    more, shows the last one again and where the reference solution is."""
     lab = LABS[2]
     shown = [run(labs_dir, "hint", "3").stdout for _ in range(len(lab.hints) + 1)]
     for index, text in enumerate(shown[:-1]):
         assert f"Pista {index + 1} de {len(lab.hints)}" in text
         assert lab.hints[index][:40] in text
-    assert f"Pista {len(lab.hints)} de {len(lab.hints)}" in shown[-1]
+        assert "Ya viste todas" not in text
+    last = len(lab.hints)
+    assert f"Ya viste todas las pistas del laboratorio 3 ({last} de {last})" in shown[-1]
+    assert lab.hints[-1][:40] in shown[-1]
+    assert str(Path("solutions", lab.slug, lab.filename)) in shown[-1]
 
 
 def test_reset_asks_and_restores_the_starter(labs_dir: Path) -> None:
