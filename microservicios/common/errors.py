@@ -1,6 +1,9 @@
 """Error answers in Spanish, translated once at the boundary of every app."""
 
+import errno
 import math
+import socket
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -8,12 +11,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from microservicios.common.context import AppContext, context_of
 from microservicios.common.database import DatabaseUnavailableError, unavailable_database
+from microservicios.common.db import why_not
 from microservicios.common.fields import NOT_BLANK
 from microservicios.migrations.schema import migrate_command
 
@@ -214,6 +218,54 @@ def database_detail(context: AppContext, problem: DatabaseUnavailableError) -> s
     return (
         f"La base de datos no tiene el esquema esperado: corré {migrate_command(context.service)}."
     )
+
+
+def why_database_unusable(exc: BaseException, url: str) -> str | None:
+    """Why the database at `url` cannot be used, in Spanish, for whoever ran a command
+    (`migrate`): `unavailable_database`'s verdict, with what to do for the usual causes.
+    None if `exc` is not about the database being unusable."""
+    problem = unavailable_database(exc)
+    if problem is None:
+        return None
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "").absolute()
+        cause = exc if isinstance(exc, OSError | DBAPIError) else None
+        return f"{path}: {why_not(path, cause)}" if cause else f"{path}: {problem.reason}"
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    state = _sqlstate(exc)
+    if state == "3D000":
+        name = parsed.database
+        return (
+            f"la base '{name}' no existe en el PostgreSQL de {where}: creala (createdb {name}, "
+            f"o CREATE DATABASE {name}; en psql) o corregí su nombre en la URL"
+        )
+    if state.startswith("28"):
+        return (
+            f"el PostgreSQL de {where} no deja entrar al usuario '{parsed.username}': revisá "
+            "el usuario y la contraseña de la URL"
+        )
+    if isinstance(exc, ConnectionRefusedError) or getattr(exc, "errno", None) == errno.ECONNREFUSED:
+        return f"nadie contesta en {where}: ¿está corriendo PostgreSQL? ¿Es ése su puerto?"
+    if isinstance(exc, socket.gaierror):
+        return f"no se encuentra la máquina '{parsed.host}': revisá el host de la URL"
+    if isinstance(exc, TimeoutError):
+        return f"{where} no contestó a tiempo: ¿es la dirección de un PostgreSQL?"
+    if state.startswith("57"):
+        return f"el PostgreSQL de {where} está arrancando o apagándose: probá en unos segundos"
+    if state.startswith("53"):
+        return f"el PostgreSQL de {where} no acepta más conexiones ahora (sin recursos)"
+    if state == "25006":
+        return f"el PostgreSQL de {where} es de sólo lectura (¿una réplica?)"
+    return f"el PostgreSQL de {where} no está disponible ({problem.reason})"
+
+
+def _sqlstate(exc: BaseException) -> str:
+    """PostgreSQL's error code (SQLSTATE) that `exc` carries, or ""."""
+    if not isinstance(exc, DBAPIError):
+        return ""
+    cause = exc.orig.__cause__ or exc.orig  # asyncpg's own exception, as in database.py
+    return getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None) or ""
 
 
 async def _database_unavailable(request: Request, exc: DatabaseUnavailableError) -> JSONResponse:

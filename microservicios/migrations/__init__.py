@@ -4,7 +4,7 @@ A deployment runs them as its own step, before the service starts:
 `python -m microservicios.migrate orders`. A service started any other way (the cluster of a
 class, uvicorn by hand) applies what its PostgreSQL database lacks as it starts, and creates
 its SQLite tables (`create_all`, instant; a test checks that both give the same schema):
-see `schema.py`.
+see `schema.py`. `migrate` on such a file records the newest revision (`unversioned.py`).
 
 Alembic is imported only when a command runs: every service imports this package as it
 starts, and one on SQLite never needs Alembic (nor Mako, which Alembic brings along).
@@ -13,6 +13,7 @@ starts, and one on SQLite never needs Alembic (nor Mako, which Alembic brings al
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,17 +54,32 @@ def alembic_config(service: str, url: str) -> Config:
     return config
 
 
-def upgrade(service: str, url: str, revision: str = "head") -> list[Script]:
-    """Bring `service`'s database at `url` to `revision` (the newest by default); returns
-    the migrations applied, oldest first (none: it was already there)."""
+@dataclass(frozen=True)
+class Upgrade:
+    """What `migrate()` did to a database: the migrations it applied, oldest first; and
+    whether it only recorded the newest revision, on tables that already had the code's
+    schema but no revision (see unversioned.py)."""
+
+    applied: list[Script]
+    marked: bool
+
+
+def migrate(service: str, url: str, revision: str = "head") -> Upgrade:
+    """Bring `service`'s database at `url` to `revision` (the newest by default)."""
     from alembic import command
 
     config = alembic_config(service, url)
     applied: list[Script] = []
     config.attributes["applied"] = applied  # environment.py appends each step to it
+    config.attributes["mark_unversioned"] = revision == "head"
     with _ONE_COMMAND_AT_A_TIME:
         command.upgrade(config, revision)
-    return applied
+    return Upgrade(applied, marked=bool(config.attributes.get("marked")))
+
+
+def upgrade(service: str, url: str, revision: str = "head") -> list[Script]:
+    """`migrate()`'s migrations applied, oldest first (none: it was already there)."""
+    return migrate(service, url, revision).applied
 
 
 def downgrade(service: str, url: str, revision: str) -> None:

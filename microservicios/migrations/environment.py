@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from microservicios.common.db import create_sqlite_engine
 from microservicios.migrations import metadata_of, version_table
+from microservicios.migrations.unversioned import mark_if_current
 
 
 def _migrate(connection: Connection, service: str) -> None:
@@ -23,7 +24,13 @@ def _migrate(connection: Connection, service: str) -> None:
         version_table=version_table(service),
         on_version_apply=_record_applied,
     )
+    attributes = context.config.attributes
     with context.begin_transaction():
+        # Tables that create_all made (a cluster's SQLite file) have no revision on record.
+        if attributes.get("mark_unversioned") and mark_if_current(
+            connection, context.get_context(), context.script, service
+        ):
+            attributes["marked"] = True
         context.run_migrations()
 
 

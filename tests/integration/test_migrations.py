@@ -110,9 +110,8 @@ def test_the_migrate_command_can_run_twice(tmp_path):
     assert [done.returncode for done in runs] == [0, 0], [done.stderr for done in runs]
     first, second = (done.stdout.strip().splitlines() for done in runs)
     assert first == [
-        "Base de datos de 'users' migrada de (vacía) a 0002. Apliqué:",
-        "  0001 initial schema",
-        "  0002 64-bit ids, never reused",
+        "Base de datos de 'users': apliqué las migraciones 0001 y 0002 (estaba vacía; ahora "
+        "está en la revisión 0002)."
     ]
     assert second == ["Base de datos de 'users' ya estaba al día (revisión 0002): no apliqué nada."]
     assert differences_sync(f"sqlite:///{(tmp_path / 'users.db').as_posix()}", "users") == []
