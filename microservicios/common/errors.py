@@ -35,6 +35,13 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 # the same mistake as a body that is not JSON, so it gets the same Spanish 422.
 UNPARSEABLE_BODY = "There was an error parsing the body"
 BODY_NOT_JSON = "el cuerpo no es JSON válido"
+# FastAPI reads a body as JSON only if its Content-Type says so (curl -d sends
+# application/x-www-form-urlencoded): any other body reaches the model as raw bytes, and
+# pydantic's "must be an object" would blame a body that may well be one.
+BODY_NOT_SENT_AS_JSON = (
+    "el cuerpo tiene que ir como JSON, con la cabecera Content-Type: application/json "
+    "(curl: -H 'Content-Type: application/json')"
+)
 
 VALIDATION_MESSAGES = MappingProxyType(
     {
@@ -99,6 +106,13 @@ def spanish_validation_errors(errors: Any) -> list[dict[str, Any]]:
             # Its location is a character offset ("body", 7): no field to name but the body.
             translated.append({"campo": "cuerpo", "mensaje": BODY_NOT_JSON, "tipo": "json_invalid"})
             continue
+        if body_not_sent_as_json(error):
+            # Not which Content-Type arrived: through the gateway, a request with none gets
+            # the HTTP client's default (application/octet-stream) on its way to the service.
+            translated.append(
+                {"campo": "cuerpo", "mensaje": BODY_NOT_SENT_AS_JSON, "tipo": "content_type"}
+            )
+            continue
         location = [
             str(part)
             for part in error.get("loc", ())
@@ -153,6 +167,12 @@ def invalid_request(location: tuple[str, str], message: str, kind: str) -> Reque
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
     return validation_response(spanish_validation_errors(exc.errors()))
+
+
+def body_not_sent_as_json(error: dict[str, Any]) -> bool:
+    """True for the error of a body FastAPI did not read as JSON (its Content-Type is not
+    JSON, or missing): the model was handed the raw bytes."""
+    return tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
