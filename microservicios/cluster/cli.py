@@ -1,6 +1,7 @@
 """The command line of `python -m microservicios.cluster`: run the services until Ctrl-C."""
 
 import argparse
+import difflib
 import signal
 import sys
 import time
@@ -48,18 +49,39 @@ def parse_ports(text: str | None) -> None | str | dict[str, int]:
     ports: dict[str, int] = {}
     for pair in text.split(","):
         name, _, number = pair.partition("=")
-        if not name.strip().isidentifier() or not number.strip().isdecimal():
+        name = name.strip()
+        if not name.isidentifier() or not number.strip().isdecimal():
             raise argparse.ArgumentTypeError(
                 f"'{pair}' no es válido: usá servicio=puerto, con servicio en "
-                f"{list(SERVICES.names)} o uno agregado con --service."
+                f"{', '.join(SERVICES.names)} o uno agregado con --service."
             )
-        ports[name.strip()] = int(number)
-        if not 1 <= ports[name.strip()] <= MAX_PORT:
+        if name in ports:  # a dict would silently keep the last one
+            raise argparse.ArgumentTypeError(
+                f"'{name}' aparece dos veces ({ports[name]} y {int(number)}): "
+                "dale un solo puerto a cada servicio."
+            )
+        ports[name] = int(number)
+        if not 1 <= ports[name] <= MAX_PORT:
             raise argparse.ArgumentTypeError(
                 f"'{pair}' no es válido: los puertos van de 1 a {MAX_PORT} "
                 "(--ports auto elige puertos libres)."
             )
     return ports
+
+
+def check_port_names(ports: None | str | dict[str, int], registry: ServiceRegistry) -> None:
+    """Refuse a --ports name that is no service of this run, guessing the one meant."""
+    if not isinstance(ports, dict):
+        return
+    names = list(registry.names)
+    unknown = next((name for name in ports if name not in names), None)
+    if unknown is None:
+        return
+    guess = difflib.get_close_matches(unknown, names, n=1)
+    raise ClusterError(
+        f"--ports: servicio desconocido '{unknown}' (los servicios son: {', '.join(names)})"
+        + (f"; ¿quisiste decir '{guess[0]}'?" if guess else ".")
+    )
 
 
 def parse_service(text: str) -> ServiceEntry:
@@ -204,7 +226,9 @@ def explain(exc: ClusterError) -> str:
 
 
 def check_options(args: argparse.Namespace, registry: ServiceRegistry) -> None:
-    """Refuse, before anything starts, a --service or --data-dir the services would fail on."""
+    """Refuse, before anything starts, a --ports, --service or --data-dir the services
+    would fail on."""
+    check_port_names(args.ports, registry)
     for entry in args.service:
         check_factory(entry)
     if uses_data_dir(registry, args.data_dir):

@@ -168,3 +168,45 @@ def test_ports_outside_1_to_65535_are_refused(tmp_path, ports):
     finished = run_cli("--ports", ports, "--no-panel", cwd=tmp_path)
     assert finished.returncode == 2
     assert_one_spanish_error(finished, "los puertos van de 1 a 65535")
+
+
+def test_a_service_named_twice_in_ports_is_refused(tmp_path):
+    """--ports gateway=9080,gateway=9081 exits 2 naming the service and both ports, instead
+    of starting on the last one."""
+    first, second = free_port(), free_port()
+    ports = f"gateway={first},{ports_arg(second)}"  # free ports, should it start anyway
+    finished = run_cli("--ports", ports, "--no-panel", cwd=tmp_path)
+    assert finished.returncode == 2
+    assert_one_spanish_error(finished, f"'gateway' aparece dos veces ({first} y {second})")
+    assert "Cluster en marcha" not in finished.stdout
+
+
+@pytest.mark.parametrize("mode", [[], ["--processes"]], ids=["threads", "processes"])
+def test_an_unknown_service_in_ports_names_the_valid_ones(tmp_path, mode):
+    """--ports gatewya=9080: one line naming --ports, the services (not a Python list) and
+    the closest name; exit 1, nothing started."""
+    finished = run_cli(*mode, "--ports", "gatewya=9080", "--no-panel", cwd=tmp_path)
+    assert finished.returncode == 1
+    assert_one_spanish_error(
+        finished,
+        "--ports: servicio desconocido 'gatewya' (los servicios son: users, items, orders, "
+        "gateway); ¿quisiste decir 'gateway'?",
+    )
+    assert len(finished.stderr.strip().splitlines()) == 1, finished.stderr
+    assert "[" not in finished.stderr
+    assert "Servicio" not in finished.stdout
+
+
+def test_an_unknown_service_in_ports_counts_the_added_ones(tmp_path):
+    """A name far from every service gets no guess; one added with --service is valid."""
+    (tmp_path / "mis_servicios.py").write_text(SERVICE_MODULE)
+    finished = run_cli(
+        *["--ports", "zzz=9080", "--no-panel", "--service", "avisos=mis_servicios:create_app"],
+        cwd=tmp_path,
+    )
+    assert_one_spanish_error(
+        finished,
+        "--ports: servicio desconocido 'zzz' (los servicios son: users, items, orders, "
+        "avisos, gateway).\n",
+    )
+    assert "quisiste" not in finished.stderr
