@@ -243,9 +243,10 @@ def database_detail(context: AppContext, problem: DatabaseUnavailableError) -> s
 def why_database_unusable(exc: BaseException, url: str) -> str | None:
     """Why the database at `url` cannot be used, in Spanish, for whoever ran a command
     (`migrate`): `unavailable_database`'s verdict, with what to do for the usual causes.
-    None if `exc` is not about the database being unusable."""
+    None if `exc` is not about the database being unusable, or is about tables that are not
+    the expected ones (the database's own words say which better than a guess)."""
     problem = unavailable_database(exc)
-    if problem is None:
+    if problem is None or problem.wrong_schema:
         return None
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
