@@ -197,14 +197,28 @@ def test_close_marks_keep_readable_labels(cluster: Cluster, page):  # noqa: ANN0
     marks = strip.locator(".mark")
     for i in range(marks.count()):
         expect(marks.nth(i).locator(".mark-label")).to_have_count(1)
-    labels = [strip.locator(".mark-label").nth(i) for i in range(marks.count())]
-    words = " ".join(label.text_content() for label in labels)
+    # One snapshot of the strip: the page redraws it twice a second, so element by element
+    # a label could be measured after it was replaced (no box at all).
+    snapshot = strip.evaluate(
+        """strip => {
+            const box = element => {
+                const r = element.getBoundingClientRect();
+                return {x: r.x, y: r.y, width: r.width, height: r.height};
+            };
+            const labels = [...strip.querySelectorAll(".mark-label")];
+            return {
+                words: labels.map(label => label.textContent).join(" "),
+                boxes: labels.map(box),
+                outline: box(strip),
+            };
+        }"""
+    )
+    words, boxes, outline = snapshot["words"], snapshot["boxes"], snapshot["outline"]
+    assert len(boxes) == marks.count(), snapshot
     assert "apagado" in words and "revivido" in words
-    boxes = [label.bounding_box() for label in labels]
     for i, box in enumerate(boxes):
         for other in boxes[i + 1 :]:
             assert not boxes_overlap(box, other), (words, boxes)
-    outline = strip.bounding_box()
     left, right = outline["x"], outline["x"] + outline["width"]
     for box in boxes:
         assert left <= box["x"] and box["x"] + box["width"] <= right, (words, boxes, outline)

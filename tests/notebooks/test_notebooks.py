@@ -40,12 +40,20 @@ class Executed:
             output for cell in cells if cell.cell_type == "code" for output in cell.outputs
         ]
         parts = []
-        for output in self.outputs:
-            if output.output_type == "stream":
-                parts.append(output.text)
-            elif output.output_type in ("execute_result", "display_data"):
-                parts.append(output.data.get("text/plain", ""))
-                parts.append(output.data.get("text/html", ""))
+        for cell in cells:
+            if cell.cell_type != "code":
+                continue
+            stream = None  # one stream's text stays whole: the kernel may flush a line in pieces
+            for output in cell.outputs:
+                if output.output_type == "stream" and output.name == stream:
+                    parts[-1] += output.text
+                    continue
+                stream = output.get("name") if output.output_type == "stream" else None
+                if stream is not None:
+                    parts.append(output.text)
+                elif output.output_type in ("execute_result", "display_data"):
+                    parts.append(output.data.get("text/plain", ""))
+                    parts.append(output.data.get("text/html", ""))
         self.text = "\n".join(parts)
 
     def has_image(self) -> bool:
