@@ -6,6 +6,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -250,6 +251,19 @@ def start_cli(cwd: Path, *args: str, **popen: Any) -> subprocess.Popen:
         env=subprocess_env(PYTHONUNBUFFERED="1"),
         **options,
     )
+
+
+def stop_cli(process: subprocess.Popen) -> None:
+    """Ctrl-C for a CLI started by `start_cli`, as a student stops it; killed if it has not
+    ended 30 s later."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 class LineReader:

@@ -7,12 +7,11 @@ screen cleared, the window renamed, earlier lines overwritten by forged ones.
 import json
 import os
 import re
-import signal
 import subprocess
 
 import pytest
 
-from tests.helpers import LineReader, raw_request, start_cli
+from tests.helpers import LineReader, raw_request, start_cli, stop_cli
 
 GATEWAY_ROW = re.compile(r"^\s*gateway\s+(http://127\.0\.0\.1:\d+)")
 # Clear the screen, retitle the window (OSC ... BEL), a C1 CSI (U+009B) in red, DEL, NUL.
@@ -39,14 +38,7 @@ def output_after_a_hostile_request(tmp_path, *options: str) -> tuple[str, list[s
         assert answer.status in (404, 422), answer
         assert reader.wait_for(re.compile("PWNED"), seconds=30), reader.seen
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        stop_cli(process)
     output = reader.rest(10)
     return output, [line for line in output.splitlines() if "PWNED" in line]
 

@@ -4,13 +4,12 @@
 import json
 import os
 import re
-import signal
 import subprocess
 
 import httpx
 import pytest
 
-from tests.helpers import LineReader, start_cli
+from tests.helpers import LineReader, start_cli, stop_cli
 
 GATEWAY_ROW = re.compile(r"^\s*gateway\s+(http://127\.0\.0\.1:\d+)")
 # What EventLogger puts first in every record, in this order (see common/logs.py).
@@ -23,17 +22,6 @@ def create_user_through(gateway: str) -> str:
     response = httpx.post(f"{gateway}/users/", json=body, timeout=30)
     assert response.status_code == 201, response.text
     return response.headers["X-Request-ID"]
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX-only here")
@@ -55,7 +43,7 @@ def test_log_format_json_writes_the_services_own_json_lines(tmp_path, mode):
         users_line = re.compile(rf'"service": "users".*"request_id": "{request_id}"')
         assert logs.wait_for(users_line, seconds=30), logs.seen
     finally:
-        stop(process)
+        stop_cli(process)
     lines = [line.rstrip("\n") for line in logs.rest(10).splitlines()]
     assert lines, "no log lines"
     records = [json.loads(line) for line in lines]  # each one parses: nothing else is there
@@ -94,5 +82,5 @@ def test_the_readable_lines_show_each_requests_ids(tmp_path):
         )
         assert reader.wait_for(gateway_line, seconds=30), reader.seen
     finally:
-        stop(process)
+        stop_cli(process)
     assert request_id not in "".join(reader.seen)  # short: the whole id is in the JSON

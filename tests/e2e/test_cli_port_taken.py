@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from microservicios.cluster.runner import answers_health
-from tests.helpers import LineReader, eventually, start_cli
+from tests.helpers import LineReader, eventually, start_cli, stop_cli
 
 USERS_ROW = re.compile(r"^users\s+http://127\.0\.0\.1:(\d+)\s+(\d+)\s")
 ATTEMPTS = 5  # the launcher may restart users before the test takes its port: try again
@@ -59,13 +59,6 @@ def test_a_restart_on_a_taken_port_is_one_spanish_line(tmp_path):
             assert reader.wait_for(error, seconds=60), reader.seen
         assert eventually(lambda: answers_health("127.0.0.1", port), seconds=60), reader.seen
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        stop_cli(process)
     output = reader.rest(10)
     assert "Traceback" not in output and "address already in use" not in output, output

@@ -6,14 +6,13 @@ waits out the busy timeout and answers 503 with a `database.unavailable` record.
 
 import os
 import re
-import signal
 import sqlite3
 import subprocess
 
 import httpx
 import pytest
 
-from tests.helpers import LineReader, start_cli
+from tests.helpers import LineReader, start_cli, stop_cli
 
 USERS_ROW = re.compile(r"^\s*users\s+(http://127\.0\.0\.1:\d+)")
 ERROR_LINE = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} ERROR +users +database\.unavailable")
@@ -45,14 +44,7 @@ def test_quiet_shows_errors_and_no_request_lines(tmp_path, mode):
         assert answer.status_code == 503, answer.text
         assert reader.wait_for(ERROR_LINE, seconds=30), reader.seen
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        stop_cli(process)
     output = reader.rest(10)
     assert "http.request" not in output and "service.started" not in output, output
     assert "Cluster detenido." in output
