@@ -68,18 +68,8 @@ def cluster(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clust
     once on SQLite files, once on PostgreSQL databases of its own."""
     # Its tests check answers, never timing, and some send many requests at once: PATIENT
     # timeouts keep a busy machine from turning a slow call into a 503.
-    urls = helpers.postgres_service_databases() if request.param == "postgresql" else {}
-    databases = {f"{service}_database_url": url for service, url in urls.items()}
-    running = helpers.make_cluster(
-        tmp_path_factory.mktemp("cluster"), **helpers.PATIENT, **databases
-    )
-    running.start()
-    try:
+    with helpers.patient_cluster(tmp_path_factory.mktemp("cluster"), request.param) as running:
         yield running
-    finally:
-        helpers.settle_and_stop(running)
-        for url in urls.values():
-            helpers.drop_postgres_database(url)
 
 
 @pytest.fixture(params=helpers.DATABASES)

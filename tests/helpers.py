@@ -13,7 +13,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,22 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     package under test stays importable (the repository first on PYTHONPATH)."""
     paths = [str(REPO_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), **extra}
+
+
+@contextmanager
+def patient_cluster(data_dir: Path, database: str = "sqlite") -> Iterator[Cluster]:
+    """A running cluster with PATIENT timeouts, on SQLite files in `data_dir` or on
+    PostgreSQL databases of its own (created and migrated here, dropped at the end)."""
+    urls = postgres_service_databases() if database == "postgresql" else {}
+    databases = {f"{service}_database_url": url for service, url in urls.items()}
+    running = make_cluster(data_dir, **PATIENT, **databases)
+    running.start()
+    try:
+        yield running
+    finally:
+        settle_and_stop(running)
+        for url in urls.values():
+            drop_postgres_database(url)
 
 
 def settle_and_stop(cluster: Cluster) -> None:

@@ -65,29 +65,15 @@ def report(result: subprocess.CompletedProcess) -> str:
 @pytest.fixture(scope="module")
 def contract_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A cluster of its own: schemathesis fills it with odd data and deletes at random."""
-    running = helpers.make_cluster(tmp_path_factory.mktemp("contract"), **helpers.PATIENT)
-    running.start()
-    try:
+    with helpers.patient_cluster(tmp_path_factory.mktemp("contract")) as running:
         yield running
-    finally:
-        helpers.settle_and_stop(running)
 
 
 @pytest.fixture(scope="module")
 def postgres_contract_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """The same on PostgreSQL databases of its own (migrated, dropped at the end)."""
-    urls = helpers.postgres_service_databases()
-    databases = {f"{service}_database_url": url for service, url in urls.items()}
-    running = helpers.make_cluster(
-        tmp_path_factory.mktemp("contract-pg"), **helpers.PATIENT, **databases
-    )
-    running.start()
-    try:
+    with helpers.patient_cluster(tmp_path_factory.mktemp("contract-pg"), "postgresql") as running:
         yield running
-    finally:
-        helpers.settle_and_stop(running)
-        for url in urls.values():
-            helpers.drop_postgres_database(url)
 
 
 def every_operation(cluster: Cluster, service: str, cwd: Path, **run: float) -> None:
