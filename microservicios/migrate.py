@@ -10,9 +10,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from microservicios.common.cli import spanish_parser
-from microservicios.common.database_url import UnsupportedDatabaseError
-from microservicios.common.errors import why_database_unusable
 from microservicios.common.settings import Settings
+from microservicios.database.advice import why_database_unusable
+from microservicios.database.urls import UnsupportedDatabaseError
 from microservicios.migrations import SERVICES_WITH_DATABASE, Upgrade, migrate
 from microservicios.migrations.schema import head_revision
 from microservicios.migrations.unversioned import UnversionedSchemaError

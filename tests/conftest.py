@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from microservicios import Cluster
-from microservicios.common.logs import LogRecord
 from microservicios.common.settings import URL_VARIABLE_SUFFIX, Settings
+from microservicios.telemetry.logs import LogRecord
 from tests import helpers
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException
 
-from microservicios.common.context import ContextDep
 from microservicios.common.fields import IdPath
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
+from microservicios.common.web.deps import ContextDep
 
 router = APIRouter(prefix="/receipts", tags=["recibos"])
 

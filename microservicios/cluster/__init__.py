@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from microservicios.cluster.cluster import Cluster
-    from microservicios.cluster.runner import ClusterError
+    from microservicios.serve.errors import ClusterError
 
 __all__ = ["Cluster", "ClusterError"]
 
@@ -16,7 +16,7 @@ def __getattr__(name: str) -> Any:
 
         return Cluster
     if name == "ClusterError":
-        from microservicios.cluster.runner import ClusterError
+        from microservicios.serve.errors import ClusterError
 
         return ClusterError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,7 +32,7 @@ def exit_when_launcher_is_gone() -> None:
 
 def main(factory: str, host: str, port: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # first: loading the app takes a second
-    from microservicios.cluster.runner import PortUnavailableError
+    from microservicios.serve.errors import PortUnavailableError
     from microservicios.serve.uvicorn_server import run_service
 
     threading.Thread(target=exit_when_launcher_is_gone, daemon=True).start()

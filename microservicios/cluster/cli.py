@@ -11,12 +11,12 @@ from types import FrameType
 from microservicios.cluster.cluster import MAX_PORT, Cluster, resolve_ports
 from microservicios.cluster.data_location import data_location
 from microservicios.cluster.processes import ProcessCluster
-from microservicios.cluster.runner import ClusterError, PortUnavailableError
 from microservicios.cluster.startup_checks import check_data_dir, check_factory, uses_data_dir
 from microservicios.common.cli import spanish_parser
-from microservicios.common.database_url import UnsupportedDatabaseError
-from microservicios.common.logs import LogSink, ReadableSink, StreamSink, errors_only
 from microservicios.common.registry import SERVICES, ServiceEntry, ServiceRegistry
+from microservicios.database.urls import UnsupportedDatabaseError
+from microservicios.serve.errors import ClusterError, PortUnavailableError
+from microservicios.telemetry.logs import LogSink, ReadableSink, StreamSink, errors_only
 
 DESCRIPTION = """\
 Levanta el gateway y los servicios users, items y orders en 127.0.0.1.

@@ -8,22 +8,22 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from microservicios.cluster.logbook import LogBook
-from microservicios.cluster.runner import (
+from microservicios.common.context import context_of
+from microservicios.common.faults import Faults, InvalidFaultsError, checked_faults
+from microservicios.common.registry import SERVICES, AppFactory, ServiceRegistry
+from microservicios.common.secrets import random_secret
+from microservicios.common.service_clients import BreakerFactory
+from microservicios.common.settings import Settings
+from microservicios.panel import Panel
+from microservicios.serve.runner import (
     START_TIMEOUT_S,
     ClusterError,
     ServiceRunner,
     wait_until_healthy,
 )
-from microservicios.cluster.traces import Trace, build_trace
-from microservicios.common.context import context_of
-from microservicios.common.faults import Faults, InvalidFaultsError, checked_faults
-from microservicios.common.logs import LogRecord
-from microservicios.common.registry import SERVICES, AppFactory, ServiceRegistry
-from microservicios.common.resilience import BreakerFactory
-from microservicios.common.secrets import random_secret
-from microservicios.common.settings import Settings
-from microservicios.panel import Panel
+from microservicios.telemetry.logbook import LogBook
+from microservicios.telemetry.logs import LogRecord
+from microservicios.telemetry.traces import Trace, build_trace
 
 Ports = None | str | dict[str, int]
 MAX_PORT = 65535

@@ -4,9 +4,9 @@ soon as one service's database is elsewhere (PostgreSQL), each service's own."""
 from collections.abc import Iterable
 from pathlib import Path
 
-from microservicios.common.database_url import shown_database
 from microservicios.common.registry import GATEWAY
 from microservicios.common.settings import Settings
+from microservicios.database.urls import shown_database
 
 
 def data_location(data_dir: Path, services: Iterable[str]) -> str:

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import IO, Any
 
-from microservicios.common.logs import LogRecord, is_error, one_line, readable_line
+from microservicios.telemetry.logs import LogRecord, is_error, one_line, readable_line
 
 
 def parse_record(line: str) -> LogRecord | None:

@@ -16,19 +16,19 @@ from typing import Any
 
 from microservicios.cluster.held_output import HeldOutput
 from microservicios.cluster.remote_faults import send_faults
-from microservicios.cluster.runner import (
-    START_TIMEOUT_S,
-    ClusterError,
-    answers_health,
-    bind_socket,
-    wait_until_healthy,
-)
 from microservicios.cluster.supervision import Child, ChildExit, stop_processes
 from microservicios.common.faults import Faults, InvalidFaultsError, checked_faults
 from microservicios.common.registry import SERVICES, ServiceRegistry
 from microservicios.common.secrets import random_secret
 from microservicios.common.settings import Settings
 from microservicios.panel import Panel
+from microservicios.serve.runner import (
+    START_TIMEOUT_S,
+    ClusterError,
+    answers_health,
+    bind_socket,
+    wait_until_healthy,
+)
 
 HEALTH_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0

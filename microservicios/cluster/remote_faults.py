@@ -2,9 +2,9 @@
 
 import httpx
 
-from microservicios.cluster.runner import ClusterError
 from microservicios.common.faults import FAULTS_PATH, Faults
 from microservicios.common.headers import SERVICE_TOKEN_HEADER
+from microservicios.serve.errors import ClusterError
 
 TIMEOUT_S = 5.0
 

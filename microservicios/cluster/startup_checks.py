@@ -10,9 +10,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from microservicios.cluster.runner import ClusterError
 from microservicios.common.registry import ServiceEntry, ServiceRegistry
 from microservicios.common.settings import Settings
+from microservicios.serve.errors import ClusterError
 
 # The operating system's texts are in English (and differ per system): say them here.
 WRITE_REFUSALS = {

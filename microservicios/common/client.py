@@ -32,12 +32,12 @@ from microservicios.common.errors import (
     ServiceUnavailableError,
 )
 from microservicios.common.headers import REQUEST_ID_HEADER, RETRY_AFTER_HEADER, TRACEPARENT_HEADER
-from microservicios.common.logs import EventLogger, request_id_var
-from microservicios.common.metrics import Metrics
 from microservicios.common.retry import Outcome, RetryPolicy, is_idempotent, parse_retry_after
 from microservicios.common.retry_budget import RetryBudget
 from microservicios.common.settings import Settings
-from microservicios.common.tracing import SpanContext, current_span, server_span
+from microservicios.telemetry.logs import EventLogger, request_id_var
+from microservicios.telemetry.metrics import Metrics
+from microservicios.telemetry.tracing import SpanContext, current_span, server_span
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
 """The context of one running app: everything it owns, typed, in one place.
 
 `build_app` builds an `AppContext` when the app starts (in its lifespan) and stores it on
-the app exactly once, as `app.state.context`. Routes receive it through `ContextDep`;
-middleware reads it with `context_of(scope["app"])`; domain code gets only the parts it
-needs, as arguments. Two instances of a service never share anything.
+the app exactly once, as `app.state.context`. Routes receive it through `ContextDep`
+(`common/web/deps.py`); middleware reads it with `context_of(scope["app"])`; domain code
+gets only the parts it needs, as arguments. Two instances of a service never share anything.
+
+Only the app's FastAPI side (`common/web/`) reads the context: the parts it holds (client,
+breaker, database, faults, limits, telemetry) know nothing of it.
 """
 
 from __future__ import annotations
@@ -11,19 +14,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI
 
-if TYPE_CHECKING:  # types only: the modules below read the context themselves
-    from microservicios.common.breaker import CircuitBreaker
-    from microservicios.common.client import ServiceClient
-    from microservicios.common.database import Database, DbSession
-    from microservicios.common.faults import FaultInjector
-    from microservicios.common.limits import RequestLimits
-    from microservicios.common.logs import EventLogger
-    from microservicios.common.metrics import Metrics
-    from microservicios.common.settings import Settings
+from microservicios.common.breaker import CircuitBreaker
+from microservicios.common.client import ServiceClient
+from microservicios.common.faults import FaultInjector
+from microservicios.common.limits import RequestLimits
+from microservicios.common.settings import Settings
+from microservicios.database.sessions import Database, DbSession
+from microservicios.telemetry.logs import EventLogger
+from microservicios.telemetry.metrics import Metrics
 
 HealthReport = Callable[["AppContext"], Awaitable[dict[str, Any]]]
 
@@ -42,6 +44,10 @@ class AppContext:
     clients: dict[str, ServiceClient] = field(default_factory=dict)  # by target service
     database: Database | None = None  # None: this app has no database
     health_reports: list[HealthReport] = field(default_factory=list)  # extra parts of /health
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.database_url(self.service)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[DbSession]:
@@ -63,17 +69,9 @@ def attach_context(app: FastAPI, context: AppContext) -> None:
     app.state.context = context
 
 
-def context_of(app: Any) -> AppContext:
+def context_of(app: FastAPI) -> AppContext:
     """The context of a started app (an ASGI `scope["app"]` or a FastAPI instance)."""
     try:
         return app.state.context
     except AttributeError:
         raise RuntimeError("La app todavía no arrancó: su contexto se crea al iniciar.") from None
-
-
-async def get_context(request: Request) -> AppContext:
-    """Dependency: the context of the app serving this request (async: no thread hop)."""
-    return context_of(request.app)
-
-
-ContextDep = Annotated[AppContext, Depends(get_context)]

@@ -3,8 +3,8 @@
 Each app has a `FaultInjector` (`context.faults`). The cluster calls it directly
 (`cluster.inject("items", latency=0.3)`); with services in separate processes the same is
 done through the token-protected route `PUT /internal/faults`. Either way the injector
-logs the change itself. Faults act before routing,
-so an injected error means the request was never processed.
+logs the change itself. Faults act before routing (`common/web/faults.py`), so an injected
+error means the request was never processed.
 
 Network faults are emulated here, in the application, so they work on every OS and need no
 `netem`: `jitter` is latency that varies at random, and `drop_rate` is requests that never
@@ -18,16 +18,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from microservicios.common.auth import ServiceAuth
-from microservicios.common.context import context_of
-from microservicios.common.errors import spanish_validation_errors
-from microservicios.common.logs import EventLogger
-from microservicios.common.responses import INVALID, UNAUTHORIZED
+from microservicios.common.validation import spanish_validation_errors
+from microservicios.telemetry.logs import EventLogger
 
 FAULTS_PATH = "/internal/faults"
 MAX_HANG_SECONDS = 30.0  # a hung request gives up by itself, so nothing hangs forever
@@ -124,64 +118,3 @@ class FaultInjector:
         give_up_at = time.monotonic() + MAX_HANG_SECONDS
         while condition() and time.monotonic() < give_up_at:
             await asyncio.sleep(HANG_POLL_SECONDS)
-
-
-class FaultMiddleware:
-    """Applies the app's current faults to every request except the control route."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == FAULTS_PATH:
-            await self.app(scope, receive, send)
-            return
-        injector = context_of(scope["app"]).faults
-        faults = injector.current
-        if faults.active:
-            # RequestGuard, in front, has already taken the whole request in, as a slow
-            # server would: a client that gives up during the delay does not stop the work
-            # from being done afterwards.
-            if injector.should_drop(faults):
-                # Emulated packet loss («como si se perdieran los paquetes: el cliente sólo se
-                # entera por su timeout»): nothing is sent back while the loss lasts. Closing
-                # the connection instead would tell the client at once, which loss never
-                # does. Once healed (or after MAX_HANG_SECONDS) the request goes on, like a
-                # TCP retransmission that finally gets through after the client gave up.
-                await injector.wait_while_dropping()
-            delay = injector.delay(faults)
-            if delay:
-                await injector.sleep(delay)
-            if faults.hang:
-                await injector.wait_while_hung()
-            if injector.should_fail(faults):
-                detail = f"Falla inyectada a propósito (error_rate={faults.error_rate})."
-                response = JSONResponse({"detail": detail}, status_code=faults.status)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-async def get_injector(request: Request) -> FaultInjector:
-    return context_of(request.app).faults
-
-
-InjectorDep = Annotated[FaultInjector, Depends(get_injector)]
-router = APIRouter(
-    prefix=FAULTS_PATH, tags=["interno"], dependencies=[ServiceAuth], responses=UNAUTHORIZED
-)
-
-
-@router.get("", response_model=Faults, summary="Fallas inyectadas ahora (interno)")
-async def get_faults(injector: InjectorDep) -> Faults:
-    return injector.current
-
-
-@router.put("", response_model=Faults, summary="Inyectar fallas (interno)", responses=INVALID)
-async def put_faults(faults: Faults, injector: InjectorDep) -> Faults:
-    return injector.inject(faults)
-
-
-@router.delete("", response_model=Faults, summary="Quitar las fallas (interno)")
-async def delete_faults(injector: InjectorDep) -> Faults:
-    return injector.heal()

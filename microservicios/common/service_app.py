@@ -11,7 +11,6 @@ the server as that one Spanish line, not as a traceback (`ExplainsStartFailure`)
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -20,30 +19,12 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microservicios.common.breaker import CircuitBreaker
 from microservicios.common.client import CallTimeouts, create_http_session
 from microservicios.common.context import AppContext, HealthReport, attach_context
-from microservicios.common.database import Database, as_database
-from microservicios.common.db import DatabaseFileError, opening_sqlite
-from microservicios.common.docs import serve_offline_docs
-from microservicios.common.errors import install_error_handlers
-from microservicios.common.faults import FaultInjector, FaultMiddleware
-from microservicios.common.faults import router as faults_router
-from microservicios.common.health import health_router
-from microservicios.common.limits import RequestGuard, RequestLimits
-from microservicios.common.logs import EventLogger, LogSink
-from microservicios.common.metrics import Metrics
-from microservicios.common.middleware import RequestContextMiddleware
-from microservicios.common.redirects import use_relative_slash_redirects
-from microservicios.common.resilience import (
-    BreakerFactory,
-    breakers_health,
-    build_breakers,
-    build_clients,
-    server_error,
-)
+from microservicios.common.faults import FaultInjector
+from microservicios.common.limits import RequestLimits
 from microservicios.common.retry import RETRYABLE_STATUSES
 from microservicios.common.secrets import (
     UnsafeSecretError,
@@ -51,16 +32,31 @@ from microservicios.common.secrets import (
     listening_host,
     uses_placeholder_secret,
 )
+from microservicios.common.service_clients import (
+    BreakerFactory,
+    build_breakers,
+    build_clients,
+    server_error,
+)
 from microservicios.common.settings import Settings
+from microservicios.common.web.docs import serve_offline_docs
+from microservicios.common.web.faults import FaultMiddleware
+from microservicios.common.web.faults import router as faults_router
+from microservicios.common.web.handlers import install_error_handlers
+from microservicios.common.web.health import breakers_health, health_router
+from microservicios.common.web.middleware import RequestContextMiddleware
+from microservicios.common.web.redirects import use_relative_slash_redirects
+from microservicios.common.web.request_guard import RequestGuard
+from microservicios.common.web.start_failure import ExplainsStartFailure
+from microservicios.database.sessions import Database, as_database
+from microservicios.database.sqlite import opening_sqlite
 from microservicios.migrations.schema import migrate_at_start
+from microservicios.telemetry.logs import EventLogger, LogSink
+from microservicios.telemetry.metrics import Metrics
 
 # A service's opener returns a Database; lab 6's returns a SQLite engine and sessionmaker.
 DatabaseOpener = Callable[[str], Database | tuple[Engine, sessionmaker[Session]]]
 BackgroundTask = Callable[[Any], Awaitable[None]]  # receives the app's context
-# Start failures whose message says it all, in Spanish: no traceback needed.
-EXPLAINED_START_FAILURES = (DatabaseFileError,)
-# What uvicorn logs, in English, after any start that failed.
-UVICORN_START_FAILED = "Application startup failed. Exiting."
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,61 +218,6 @@ async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
         _log_started(context)
         yield context
         logger.info("service.stopped")
-
-
-class StartFailureLine(str):
-    """The one Spanish line of an explained start failure, as the server logs it (its own
-    type, so that a logging filter can tell it from other lines)."""
-
-
-class ExplainsStartFailure:
-    """ASGI middleware for the lifespan: a start refused with an explained failure is sent
-    to the server as its message alone (Starlette sends a traceback), and kept on the app
-    for whoever started it (`start_failure`)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
-            return
-        held: list[Message] = []
-
-        async def hold_start_failure(message: Message) -> None:
-            # Starlette reports a failed start, then raises: wait to see what was raised.
-            if message["type"] == "lifespan.startup.failed":
-                held.append(message)
-            else:
-                await send(message)
-
-        try:
-            await self.app(scope, receive, hold_start_failure)
-        except EXPLAINED_START_FAILURES as failure:
-            scope["app"].state.start_failure = StartFailureLine(failure)
-            await send({"type": "lifespan.startup.failed", "message": StartFailureLine(failure)})
-            raise
-        except BaseException:
-            for message in held:
-                await send(message)
-            raise
-
-
-def start_failure(app: FastAPI) -> str | None:
-    """Why `app` refused to start, in one Spanish line, if it did with an explained failure."""
-    return getattr(app.state, "start_failure", None)
-
-
-def without_start_failed_line(record: logging.LogRecord) -> bool:
-    """A filter for uvicorn's logger: drops the English line it adds after a failed start
-    (the failure has been said just before, as one line or as a traceback)."""
-    return record.getMessage() != UVICORN_START_FAILED
-
-
-def without_start_failure(record: logging.LogRecord) -> bool:
-    """A filter for uvicorn's logger, for a caller that reports a failed start itself (the
-    cluster, in its exception): also drops the explained failure's line."""
-    return without_start_failed_line(record) and not isinstance(record.msg, StartFailureLine)
 
 
 async def _cancel(task: asyncio.Task) -> None:

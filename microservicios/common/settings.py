@@ -15,8 +15,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from microservicios.common.database_url import service_database_url
 from microservicios.common.registry import GATEWAY, SERVICES
+from microservicios.database.urls import service_database_url
 
 DEFAULT_SECRET = "dev-secret"
 URL_VARIABLE_SUFFIX = "_service_url"

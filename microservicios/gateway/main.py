@@ -10,12 +10,12 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from microservicios.common.client import CallTimeouts
-from microservicios.common.faults import FaultMiddleware
-from microservicios.common.limits import RequestGuard
-from microservicios.common.middleware import RequestContextMiddleware
 from microservicios.common.retry import NO_STATUSES
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
+from microservicios.common.web.faults import FaultMiddleware
+from microservicios.common.web.middleware import RequestContextMiddleware
+from microservicios.common.web.request_guard import RequestGuard
 from microservicios.gateway.guard import InternalRouteGuard
 from microservicios.gateway.openapi import serve_merged_openapi
 from microservicios.gateway.proxy import ProxyApp, service_of

@@ -10,7 +10,8 @@ from starlette.types import Receive, Scope, Send
 
 from microservicios.common.client import ServiceClient
 from microservicios.common.context import context_of
-from microservicios.common.errors import ServiceUnavailableError, service_unavailable_response
+from microservicios.common.errors import ServiceUnavailableError
+from microservicios.common.web.handlers import service_unavailable_response
 from microservicios.gateway.forwarding import (
     UndecodableHeaderError,
     request_headers,

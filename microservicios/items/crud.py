@@ -6,8 +6,8 @@ import json
 from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from microservicios.common.database import DbSession
 from microservicios.common.headers import if_match_allows
+from microservicios.database.sessions import DbSession
 from microservicios.items.models import RESERVED, Item, Reservation
 from microservicios.items.schemas import MAX_STOCK, ItemCreate, ItemUpdate
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
-from microservicios.items.db import open_database
+from microservicios.items.database import open_database
 from microservicios.items.routes import internal, router
 
 

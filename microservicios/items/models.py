@@ -4,7 +4,7 @@ from sqlalchemy import BigInteger, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microservicios.common.fields import ID_COLUMN
-from microservicios.items.db import Base
+from microservicios.items.database import Base
 
 RESERVED = "reserved"
 RELEASED = "released"

@@ -7,7 +7,7 @@ twice, and a release is recorded (never deleted), so a late duplicate cannot tak
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from microservicios.common.database import DbSession
+from microservicios.database.sessions import DbSession
 from microservicios.items import crud
 from microservicios.items.models import RELEASED, RESERVED, Reservation
 

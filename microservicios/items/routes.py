@@ -4,14 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Response
 
-from microservicios.common.auth import ServiceAuth
-from microservicios.common.context import ContextDep
-from microservicios.common.database import DbSessionDep
-from microservicios.common.errors import invalid_request
 from microservicios.common.fields import IdPath
 from microservicios.common.headers import ETAG_HEADER, IF_MATCH_HEADER
-from microservicios.common.pagination import PageDep
-from microservicios.common.responses import (
+from microservicios.common.openapi_errors import (
     INVALID,
     UNAUTHORIZED,
     UNAVAILABLE,
@@ -21,6 +16,8 @@ from microservicios.common.responses import (
     precondition_failed,
     with_etag,
 )
+from microservicios.common.validation import invalid_request
+from microservicios.common.web.deps import ContextDep, DbSessionDep, PageDep, ServiceAuth
 from microservicios.items import crud, reservations
 from microservicios.items.schemas import (
     MAX_STOCK,

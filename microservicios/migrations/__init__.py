@@ -41,7 +41,7 @@ def version_table(service: str) -> str:
 def metadata_of(service: str) -> MetaData:
     """The tables the service's models declare (importing the models registers them)."""
     import_module(f"microservicios.{service}.models")
-    return import_module(f"microservicios.{service}.db").Base.metadata
+    return import_module(f"microservicios.{service}.database").Base.metadata
 
 
 def alembic_config(service: str, url: str) -> Config:

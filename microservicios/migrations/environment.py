@@ -12,7 +12,7 @@ from sqlalchemy import Connection, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from microservicios.common.db import create_sqlite_engine
+from microservicios.database.sqlite import create_sqlite_engine
 from microservicios.migrations import metadata_of, version_table
 from microservicios.migrations.unversioned import mark_if_current
 

@@ -22,9 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from microservicios.common.database import Database, DatabaseUnavailableError
-from microservicios.common.logs import EventLogger
+from microservicios.database.sessions import Database, DatabaseUnavailableError
 from microservicios.migrations import HISTORIES, SERVICES_WITH_DATABASE, upgrade, version_table
+from microservicios.telemetry.logs import EventLogger
 
 
 @cache  # the history is the code's own files: it cannot change while the process runs
@@ -57,10 +57,6 @@ def lag(service: str, current: str | None) -> str:
     """Where the schema is, in Spanish: 'en la revisión 0001; el código necesita la 0002'."""
     where = f"en la revisión {current}" if current else "sin ninguna migración"
     return f"{where}; el código necesita la {head_revision(service)}"
-
-
-def migrate_command(service: str) -> str:
-    return f"python -m microservicios.migrate {service}"
 
 
 async def current_revision(session: AsyncSession, service: str) -> str | None:

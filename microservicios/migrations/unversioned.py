@@ -1,7 +1,7 @@
 """A database whose tables a service created itself, with no revision on record.
 
 Every SQLite file the cluster or `serve` opens gets its tables from `create_all`
-(common/database.py), never from the migrations; Alembic, asked to migrate it, would create
+(database/sessions.py), never from the migrations; Alembic, asked to migrate it, would create
 them again ("table users already exists"). If the tables are exactly the code's, the newest
 revision is recorded and nothing is applied. If they are another schema (an older version
 of the project made them), nothing is touched: that is `UnversionedSchemaError`.

@@ -9,7 +9,7 @@ every `INTERVAL` seconds. Releasing is idempotent, so trying again is always saf
 import asyncio
 import contextlib
 
-from microservicios.common.database import DatabaseUnavailableError
+from microservicios.database.sessions import DatabaseUnavailableError
 from microservicios.orders.saga import OrderSaga
 
 INTERVAL = 0.5

@@ -7,7 +7,7 @@ from types import MappingProxyType
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from microservicios.common.database import DbSession
+from microservicios.database.sessions import DbSession
 from microservicios.orders.models import CANCELLED, CREATED, FAILED, PENDING, Order
 from microservicios.orders.schemas import OrderCreate
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
 from microservicios.orders.context import OrdersContext, compensation_health, run_compensation
-from microservicios.orders.db import open_database
+from microservicios.orders.database import open_database
 from microservicios.orders.routes import router
 
 

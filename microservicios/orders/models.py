@@ -11,7 +11,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microservicios.common.fields import ID_COLUMN
-from microservicios.orders.db import Base
+from microservicios.orders.database import Base
 
 PENDING = "PENDING"  # being placed right now
 CREATED = "CREATED"  # user checked, stock reserved, order confirmed

@@ -4,12 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Response
 
-from microservicios.common.database import DbSessionDep
-from microservicios.common.errors import invalid_request
 from microservicios.common.fields import IdPath
 from microservicios.common.headers import IDEMPOTENCY_KEY_HEADER, RETRY_AFTER_HEADER
-from microservicios.common.pagination import PageDep
-from microservicios.common.responses import INVALID, UNAVAILABLE, conflict, invalid, not_found
+from microservicios.common.openapi_errors import INVALID, UNAVAILABLE, conflict, invalid, not_found
+from microservicios.common.validation import invalid_request
+from microservicios.common.web.deps import DbSessionDep, PageDep
 from microservicios.orders import crud, remote
 from microservicios.orders.context import SagaDep
 from microservicios.orders.saga import IdempotencyKeyMismatchError, OrderInProgressError

@@ -29,12 +29,12 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from microservicios.common.database import Database
 from microservicios.common.errors import ServiceUnavailableError
-from microservicios.common.logs import EventLogger
+from microservicios.database.sessions import Database
 from microservicios.orders import crud, remote
 from microservicios.orders.models import PENDING, Order, utc_now
 from microservicios.orders.schemas import OrderCreate
+from microservicios.telemetry.logs import EventLogger
 
 KEY_WAIT_SECONDS = 3.0
 KEY_POLL_SECONDS = 0.02

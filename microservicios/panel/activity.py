@@ -13,10 +13,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from microservicios.cluster.logbook import SizedBuffer, record_size
 from microservicios.common.faults import Faults
-from microservicios.common.logs import LogRecord
 from microservicios.panel.spans import KeptSpans
+from microservicios.telemetry.logbook import SizedBuffer, record_size
+from microservicios.telemetry.logs import LogRecord
 
 WINDOW_S = 300  # how far back the breaker strips look
 CHART_POINTS = 60  # seconds in the metric charts

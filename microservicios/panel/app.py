@@ -22,13 +22,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from microservicios.cluster.runner import ClusterError
-from microservicios.cluster.traces import build_trace
 from microservicios.common.faults import Faults, checked_faults
 from microservicios.panel.access import AccessDeniedError, PanelAccess, SecurityHeaders
 from microservicios.panel.activity import WINDOW_S, Activity
 from microservicios.panel.source import PanelSource
 from microservicios.panel.stream import MAX_STREAMS, LiveStream, StreamSlots
+from microservicios.serve.errors import ClusterError
+from microservicios.telemetry.traces import build_trace
 
 STATIC = files("microservicios.panel") / "static"
 SNAPSHOT_EVERY_S = 0.5

@@ -6,11 +6,11 @@ prints `panel.url`, which carries the panel's token.
 
 import time
 
-from microservicios.cluster.runner import START_TIMEOUT_S, ServiceRunner
 from microservicios.panel.access import PanelAccess, new_token
 from microservicios.panel.activity import Activity
 from microservicios.panel.app import PanelState, create_panel_app
 from microservicios.panel.source import PanelSource
+from microservicios.serve.runner import START_TIMEOUT_S, ServiceRunner
 
 DEFAULT_HOST = "127.0.0.1"
 

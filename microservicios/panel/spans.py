@@ -7,8 +7,8 @@ pass KEPT_SPAN_BYTES (as `record_size` counts them).
 
 from collections import OrderedDict
 
-from microservicios.cluster.logbook import record_size
-from microservicios.common.logs import LogRecord
+from microservicios.telemetry.logbook import record_size
+from microservicios.telemetry.logs import LogRecord
 
 KEPT_TRACES = 300
 SPANS_PER_TRACE = 200

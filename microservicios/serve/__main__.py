@@ -5,11 +5,11 @@ SERVICE variable). Settings come from the environment, as for any service."""
 import os
 import sys
 
-from microservicios.cluster.runner import PortUnavailableError
 from microservicios.common.cli import port_number, spanish_parser
 from microservicios.common.registry import SERVICES
 from microservicios.common.secrets import UnsafeSecretError, check_secret
 from microservicios.common.settings import Settings
+from microservicios.serve.errors import PortUnavailableError
 from microservicios.serve.schema_check import exit_unless_database_is_ready
 from microservicios.serve.uvicorn_server import run_service
 

@@ -13,10 +13,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from microservicios.common.database_url import UnsupportedDatabaseError
 from microservicios.common.settings import Settings
+from microservicios.database.advice import migrate_command
+from microservicios.database.urls import UnsupportedDatabaseError
 from microservicios.migrations import version_table
-from microservicios.migrations.schema import is_behind, is_versioned, lag, migrate_command
+from microservicios.migrations.schema import is_behind, is_versioned, lag
 
 CONNECT_TIMEOUT_S = 10.0  # a database that does not answer by then is /health/ready's to report
 

@@ -11,10 +11,10 @@ from types import FrameType
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
-from microservicios.cluster.protocol import HeaderDeadlineProtocol
-from microservicios.cluster.runner import bind_socket
-from microservicios.common.service_app import without_start_failed_line
 from microservicios.common.settings import Settings
+from microservicios.common.web.start_failure import without_start_failed_line
+from microservicios.serve.protocol import HeaderDeadlineProtocol
+from microservicios.serve.runner import bind_socket
 
 
 class DeafToCtrlC(uvicorn.Server):

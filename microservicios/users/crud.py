@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from microservicios.common.database import DbSession
+from microservicios.database.sessions import DbSession
 from microservicios.users.models import User
 from microservicios.users.schemas import UserCreate, UserUpdate
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from microservicios.common.service_app import build_app
 from microservicios.common.settings import Settings
-from microservicios.users.db import open_database
+from microservicios.users.database import open_database
 from microservicios.users.routes import router
 
 

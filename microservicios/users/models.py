@@ -4,7 +4,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microservicios.common.fields import ID_COLUMN
-from microservicios.users.db import Base
+from microservicios.users.database import Base
 
 
 class User(Base):

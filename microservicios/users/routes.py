@@ -2,11 +2,9 @@
 
 from fastapi import APIRouter, HTTPException, Response
 
-from microservicios.common.context import ContextDep
-from microservicios.common.database import DbSessionDep
 from microservicios.common.fields import IdPath
-from microservicios.common.pagination import PageDep
-from microservicios.common.responses import INVALID, UNAVAILABLE, conflict, not_found
+from microservicios.common.openapi_errors import INVALID, UNAVAILABLE, conflict, not_found
+from microservicios.common.web.deps import ContextDep, DbSessionDep, PageDep
 from microservicios.users import crud
 from microservicios.users.schemas import UserCreate, UserRead, UserUpdate
 

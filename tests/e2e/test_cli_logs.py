@@ -12,7 +12,7 @@ import pytest
 from tests.helpers import LineReader, start_cli, stop_cli
 
 GATEWAY_ROW = re.compile(r"^\s*gateway\s+(http://127\.0\.0\.1:\d+)")
-# What EventLogger puts first in every record, in this order (see common/logs.py).
+# What EventLogger puts first in every record, in this order (see telemetry/logs.py).
 RECORD_HEAD = ["ts", "level", "service", "event", "request_id", "trace_id", "span_id"]
 
 

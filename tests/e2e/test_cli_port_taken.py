@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from microservicios.cluster.runner import answers_health
+from microservicios.serve.runner import answers_health
 from tests.helpers import LineReader, eventually, start_cli, stop_cli
 
 USERS_ROW = re.compile(r"^users\s+http://127\.0\.0\.1:(\d+)\s+(\d+)\s")

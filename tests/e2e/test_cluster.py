@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from microservicios import Cluster, ClusterError
-from microservicios.cluster.runner import ThreadServer
+from microservicios.serve.runner import ThreadServer
 from tests.helpers import (
     connection_refused,
     eventually,

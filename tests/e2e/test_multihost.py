@@ -23,9 +23,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from microservicios.cluster.runner import ClusterError, wait_until_healthy
 from microservicios.cluster.supervision import stop_processes
 from microservicios.common.registry import SERVICES
+from microservicios.serve.runner import ClusterError, wait_until_healthy
 from tests.helpers import all_orders, create_item, create_user, post_order, subprocess_env
 from tests.netns import VirtualNetwork, network_or_skip
 

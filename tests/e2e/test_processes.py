@@ -22,8 +22,8 @@ import pytest
 
 from microservicios.cluster.cluster import resolve_ports
 from microservicios.cluster.processes import ProcessCluster
-from microservicios.cluster.runner import answers_health
 from microservicios.cluster.supervision import FIRST_DELAY_S, ChildExit
+from microservicios.serve.runner import answers_health
 from tests.helpers import LineReader, connection_refused, eventually, start_cli
 
 pytestmark = pytest.mark.skipif(

@@ -11,7 +11,7 @@ import pytest
 
 from microservicios.cluster.cluster import resolve_ports
 from microservicios.cluster.processes import ProcessCluster
-from microservicios.cluster.runner import answers_health
+from microservicios.serve.runner import answers_health
 from tests.helpers import create_item, create_user, make_cluster, stock_of
 
 WAIT_S = 30.0  # bound of every poll; only reached when something is wrong

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from microservicios.cluster.runner import ClusterError
+from microservicios.serve.errors import ClusterError
 from tests.helpers import free_port, make_cluster, subprocess_env
 
 DEADLINE_S = 120  # a generous bound for a start that must fail: this machine is shared

@@ -8,9 +8,9 @@ import pytest
 from microservicios.common.breaker import OPEN, BreakerConfig, CircuitBreaker
 from microservicios.common.client import CallTimeouts, ServiceClient, create_http_session
 from microservicios.common.errors import CircuitOpenError, ServiceUnavailableError
-from microservicios.common.logs import EventLogger
 from microservicios.common.retry import RetryPolicy
 from microservicios.common.retry_budget import RetryBudget
+from microservicios.telemetry.logs import EventLogger
 
 
 class Behaviour:
@@ -209,7 +209,7 @@ def test_service_token_and_request_id_are_sent() -> None:
     seen_heads: list[bytes] = []
 
     async def scenario() -> None:
-        from microservicios.common.logs import request_id_var
+        from microservicios.telemetry.logs import request_id_var
 
         async def capture(reader, writer) -> None:  # noqa: ANN001
             seen_heads.append(await reader.readuntil(b"\r\n\r\n"))

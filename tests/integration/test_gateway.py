@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fastapi.testclient import TestClient
 
-from microservicios.cluster.runner import START_TIMEOUT_S, ServiceRunner
 from microservicios.common.settings import Settings
 from microservicios.gateway.main import create_app
+from microservicios.serve.runner import START_TIMEOUT_S, ServiceRunner
 from tests.helpers import dependencies_at, make_settings, raw_request, service_token
 
 

@@ -4,8 +4,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 
 from microservicios.common.context import context_of
-from microservicios.common.database import as_database
-from microservicios.common.db import create_sqlite_engine
+from microservicios.database.sessions import as_database
+from microservicios.database.sqlite import create_sqlite_engine
 from microservicios.gateway.main import create_app as create_gateway
 
 

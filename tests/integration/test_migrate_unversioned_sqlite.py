@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from microservicios.common.database import open_database
+from microservicios.database.sessions import open_database
 from microservicios.migrations import SERVICES_WITH_DATABASE, metadata_of, upgrade, version_table
 from microservicios.migrations.schema import head_revision
 from tests.helpers import create_user, make_cluster, settle_and_stop, subprocess_env

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from microservicios.cluster.runner import ClusterError
 from microservicios.panel import Panel
+from microservicios.serve.errors import ClusterError
 from tests.helpers import RawResponse, raw_request
 
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from microservicios import Cluster
-from microservicios.common.db import UnsupportedDatabaseError
+from microservicios.database.sqlite import UnsupportedDatabaseError
 from microservicios.migrations import upgrade
 from microservicios.users.main import create_app as create_users
 from tests.helpers import CLI, make_settings, subprocess_env, unique_email

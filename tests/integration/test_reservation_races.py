@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from microservicios.common.database import DbSession, open_database
+from microservicios.database.sessions import DbSession, open_database
 from microservicios.items import reservations
-from microservicios.items.db import Base
+from microservicios.items.database import Base
 from microservicios.items.models import Item, Reservation
 from tests.helpers import empty_postgres_tables
 

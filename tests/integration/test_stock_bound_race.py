@@ -7,7 +7,7 @@ import asyncpg
 
 from microservicios.common.fields import MAX_QTY
 from microservicios.items import crud
-from microservicios.items.db import open_database
+from microservicios.items.database import open_database
 from microservicios.items.models import RESERVED, Item, Reservation
 from microservicios.items.schemas import MAX_STOCK, ItemUpdate
 from microservicios.migrations import upgrade

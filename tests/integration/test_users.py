@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from microservicios.common.logs import StreamSink
+from microservicios.telemetry.logs import StreamSink
 from microservicios.users.main import create_app
 from tests.helpers import PATIENT_CLIENT_TIMEOUT_S, dependencies_at, make_settings
 

@@ -4,7 +4,7 @@ import pytest
 from pydantic import BaseModel, Field, ValidationError
 
 from microservicios.common.auth import SERVICE_TOKEN_HEADER, add_service_auth, token_is_valid
-from microservicios.common.errors import spanish_validation_errors
+from microservicios.common.validation import spanish_validation_errors
 
 
 def test_missing_field_is_translated():

@@ -5,8 +5,8 @@ import json
 import re
 from datetime import datetime
 
-from microservicios.common.logs import EventLogger, StreamSink, readable_line, request_id_var
-from microservicios.common.middleware import incoming_request_id, new_request_id
+from microservicios.common.web.middleware import incoming_request_id, new_request_id
+from microservicios.telemetry.logs import EventLogger, StreamSink, readable_line, request_id_var
 
 ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\+00:00|Z)$")
 

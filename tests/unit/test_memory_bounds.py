@@ -3,9 +3,9 @@ bounds: a long value is cut in the record, and every buffer of records is bounde
 
 import json
 
-from microservicios.cluster.logbook import LogBook
-from microservicios.common.logs import EventLogger
 from microservicios.panel.activity import Activity
+from microservicios.telemetry.logbook import LogBook
+from microservicios.telemetry.logs import EventLogger
 
 MIB = 1024 * 1024
 # The bounds the README states.

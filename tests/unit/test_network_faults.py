@@ -22,9 +22,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from microservicios.cluster.runner import ClusterError
-from microservicios.common.faults import FaultInjector, FaultMiddleware, Faults
-from microservicios.common.logs import EventLogger
+from microservicios.common.faults import FaultInjector, Faults
+from microservicios.common.web.faults import FaultMiddleware
+from microservicios.serve.errors import ClusterError
+from microservicios.telemetry.logs import EventLogger
 from tests.helpers import make_cluster
 
 SEED = 20240611

@@ -2,7 +2,7 @@
 
 import pytest
 
-from microservicios.common.redirects import relative_location
+from microservicios.common.web.redirects import relative_location
 from microservicios.gateway.paths import upstream_path
 from microservicios.gateway.proxy import service_of
 

@@ -3,8 +3,8 @@
 import re
 
 from microservicios.cluster.cluster import _status_badge
-from microservicios.cluster.traces import build_trace
 from microservicios.plots import breaker_timeline, latency_timeline
+from microservicios.telemetry.traces import build_trace
 
 T0 = 1_700_000_000.0
 TRANSITIONS = [

@@ -11,15 +11,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from microservicios.common.client import UpstreamResponse
-from microservicios.common.database import Database, DatabaseUnavailableError, SyncSession
 from microservicios.common.errors import CircuitOpenError, ServiceUnavailableError
-from microservicios.common.logs import EventLogger, LogRecord
+from microservicios.database.sessions import Database, DatabaseUnavailableError, SyncSession
 from microservicios.orders import crud
-from microservicios.orders.db import open_database
+from microservicios.orders.database import open_database
 from microservicios.orders.models import CREATED, FAILED, PENDING, Order, utc_now
 from microservicios.orders.remote import NotEnoughStockError, SkuNotFoundError, UserNotFoundError
 from microservicios.orders.saga import IdempotencyKeyMismatchError, OrderSaga, fingerprint
 from microservicios.orders.schemas import OrderCreate
+from microservicios.telemetry.logs import EventLogger, LogRecord
 
 ORDER = OrderCreate(user_id=1, item_sku="LAPIZ-1", qty=2)
 Answer = int | Exception  # an HTTP status to answer, or the exception a failed call raises

@@ -10,7 +10,7 @@ import json
 import re
 
 from microservicios.cluster.held_output import HeldOutput
-from microservicios.common.logs import EventLogger, ReadableSink, StreamSink, errors_only
+from microservicios.telemetry.logs import EventLogger, ReadableSink, StreamSink, errors_only
 from tests.helpers import eventually
 
 # Every C0 control, DEL and every C1 control.

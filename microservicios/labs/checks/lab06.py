@@ -13,9 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.pool import Pool
 
 from microservicios.cluster import Cluster
-from microservicios.cluster.runner import ClusterError
 from microservicios.labs.checking import Check, CheckFailedError, expect
 from microservicios.labs.checks.support import client, throwaway_cluster
+from microservicios.serve.errors import ClusterError
 
 NOTE = MappingProxyType({"user_id": 1, "message": "Tu pedido salió"})
 DATABASE_FILE = "notifications.db"

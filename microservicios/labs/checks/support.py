@@ -28,7 +28,7 @@ def served(app_factory: Any) -> Iterator[str]:
     """Serve one app (built by `app_factory()`) with uvicorn on a free port; yields its URL."""
     import time
 
-    from microservicios.cluster.runner import START_TIMEOUT_S, ServiceRunner
+    from microservicios.serve.runner import START_TIMEOUT_S, ServiceRunner
 
     runner = ServiceRunner("lab", "127.0.0.1", 0, app_factory)
     runner.bind()

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from microservicios.common.tracing import current_span
+from microservicios.telemetry.tracing import current_span
 
 LogRecord = dict[str, Any]
 LogSink = Callable[[LogRecord], None]

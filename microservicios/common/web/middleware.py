@@ -14,8 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microservicios.common.context import context_of
 from microservicios.common.headers import REQUEST_ID_HEADER, TRACEPARENT_HEADER, header
-from microservicios.common.logs import request_id_var
-from microservicios.common.tracing import current_span, server_span
+from microservicios.telemetry.logs import request_id_var
+from microservicios.telemetry.tracing import current_span, server_span
 
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 MAX_REQUEST_ID_LENGTH = 128

@@ -19,29 +19,12 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from microservicios.cluster.protocol import HeaderDeadlineProtocol
-from microservicios.common.service_app import start_failure, without_start_failure
+from microservicios.common.web.start_failure import start_failure, without_start_failure
+from microservicios.serve.errors import ClusterError, PortUnavailableError
+from microservicios.serve.protocol import HeaderDeadlineProtocol
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
-
-
-class ClusterError(RuntimeError):
-    """The cluster cannot do what was asked; the message says why, in Spanish."""
-
-
-class PortUnavailableError(ClusterError):
-    """A service's port cannot be opened; `fix` is what to do about it, for who reads it."""
-
-    def __init__(self, service: str, port: int, reason: str) -> None:
-        self.service, self.port, self.reason = service, port, reason
-        super().__init__(self.message())
-
-    def message(self, fix: str = "usá Cluster(ports='auto')") -> str:
-        return (
-            f"No se pudo abrir el puerto {self.port} para el servicio '{self.service}': "
-            f"{self.reason}. Cerrá el programa que lo usa, o {fix}."
-        )
 
 
 def bind_socket(host: str, port: int, service: str) -> socket.socket:

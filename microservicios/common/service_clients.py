@@ -2,17 +2,16 @@
 
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import Any
 
 import aiohttp
 
 from microservicios.common.breaker import BreakerConfig, BreakerTransition, CircuitBreaker
 from microservicios.common.client import CallTimeouts, ServiceClient
-from microservicios.common.logs import EventLogger
-from microservicios.common.metrics import Metrics
 from microservicios.common.retry import RETRYABLE_STATUSES, RetryPolicy
 from microservicios.common.retry_budget import RetryBudget
 from microservicios.common.settings import Settings
+from microservicios.telemetry.logs import EventLogger
+from microservicios.telemetry.metrics import Metrics
 
 BreakerFactory = Callable[..., CircuitBreaker]
 
@@ -104,8 +103,3 @@ def build_clients(
 def server_error(status: int) -> bool:
     """For a service calling its dependencies: any 5xx answer counts against the target."""
     return status >= 500
-
-
-async def breakers_health(context: Any) -> dict[str, Any]:
-    """The `breakers` part of /health."""
-    return {"breakers": {target: b.snapshot() for target, b in context.breakers.items()}}

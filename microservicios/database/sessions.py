@@ -14,15 +14,14 @@ gets them from the versioned migrations: applied as the service starts, or refus
 
 A database that cannot serve a unit of work — it does not answer, or its tables are not the
 ones the code expects — is said once, where the session ends: `DatabaseUnavailableError`,
-which every app answers with a 503 (common/errors.py).
+which every app answers with a 503 (common/web/handlers.py).
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Any, Protocol
 
-from fastapi import Depends, Request
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
@@ -30,9 +29,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from microservicios.common.context import context_of
-from microservicios.common.database_url import service_database_url
-from microservicios.common.db import create_sqlite_engine
+from microservicios.database.sqlite import create_sqlite_engine
+from microservicios.database.urls import service_database_url
 
 POOL_SIZE = 20  # connections per service process to its PostgreSQL
 
@@ -207,12 +205,3 @@ def as_database(opened: "Database | tuple[Any, sessionmaker[Session]]") -> Datab
         engine.dispose()
 
     return Database(session, dispose, sync_sessions=sessions)
-
-
-async def get_db_session(request: Request) -> AsyncIterator[DbSession]:
-    """One session per request on the app's own database (SQLite or PostgreSQL)."""
-    async with context_of(request.app).session() as session:
-        yield session
-
-
-DbSessionDep = Annotated[DbSession, Depends(get_db_session)]

@@ -2,8 +2,8 @@
 
 from sqlalchemy.orm import DeclarativeBase
 
-from microservicios.common.database import Database
-from microservicios.common.database import open_database as open_service_database
+from microservicios.database.sessions import Database
+from microservicios.database.sessions import open_database as open_service_database
 
 
 class Base(DeclarativeBase):

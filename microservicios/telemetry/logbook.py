@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from microservicios.common.logs import LogRecord, LogSink, StreamSink
+from microservicios.telemetry.logs import LogRecord, LogSink, StreamSink
 
 DEFAULT_CAPACITY = 20_000
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024

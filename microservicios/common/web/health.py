@@ -8,10 +8,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from microservicios.common.context import AppContext, ContextDep
-from microservicios.common.database import DatabaseUnavailableError
-from microservicios.common.errors import database_detail
-from microservicios.migrations.schema import migrate_command, schema_lag
+from microservicios.common.context import AppContext
+from microservicios.common.web.deps import ContextDep
+from microservicios.database.advice import database_detail, migrate_command
+from microservicios.database.sessions import DatabaseUnavailableError
+from microservicios.migrations.schema import schema_lag
 
 DATABASE_DOWN = "La base de datos del servicio no responde."
 
@@ -19,17 +20,18 @@ DATABASE_DOWN = "La base de datos del servicio no responde."
 def described(context: AppContext, problem: DatabaseUnavailableError) -> str:
     """A database that cannot serve, for a probe: it does not answer, or the schema is not
     the one the code expects (and what to do)."""
-    return database_detail(context, problem) if problem.wrong_schema else DATABASE_DOWN
+    if not problem.wrong_schema:
+        return DATABASE_DOWN
+    return database_detail(context.service, context.database_url, problem)
 
 
 async def database_problem(context: AppContext) -> str | None:
     """Why the app's own database cannot serve requests, in Spanish; None if it can. It
     must answer a trivial query and, if versioned, be at the code's newest schema."""
-    url = context.settings.database_url(context.service)
     try:
         async with context.session() as session:
             await session.execute(text("SELECT 1"))
-        lag = await schema_lag(context.service, url, context.database)
+        lag = await schema_lag(context.service, context.database_url, context.database)
     except DatabaseUnavailableError as problem:
         return described(context, problem)
     except (SQLAlchemyError, OSError):
@@ -40,6 +42,11 @@ async def database_problem(context: AppContext) -> str | None:
             f"{migrate_command(context.service)}."
         )
     return None
+
+
+async def breakers_health(context: AppContext) -> dict[str, Any]:
+    """The `breakers` part of /health, for an app that calls other services."""
+    return {"breakers": {target: b.snapshot() for target, b in context.breakers.items()}}
 
 
 health_router = APIRouter(tags=["salud"])

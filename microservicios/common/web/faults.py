@@ -1,0 +1,75 @@
+"""Fault injection as every app applies it: the middleware that makes requests slow, fail
+or go unanswered, and the token-protected route `PUT /internal/faults` that sets them
+(`common/faults.py` holds the faults themselves and the injector)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from microservicios.common.context import context_of
+from microservicios.common.faults import FAULTS_PATH, FaultInjector, Faults
+from microservicios.common.openapi_errors import INVALID, UNAUTHORIZED
+from microservicios.common.web.deps import ServiceAuth
+
+
+class FaultMiddleware:
+    """Applies the app's current faults to every request except the control route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == FAULTS_PATH:
+            await self.app(scope, receive, send)
+            return
+        injector = context_of(scope["app"]).faults
+        faults = injector.current
+        if faults.active:
+            # RequestGuard, in front, has already taken the whole request in, as a slow
+            # server would: a client that gives up during the delay does not stop the work
+            # from being done afterwards.
+            if injector.should_drop(faults):
+                # Emulated packet loss («como si se perdieran los paquetes: el cliente sólo se
+                # entera por su timeout»): nothing is sent back while the loss lasts. Closing
+                # the connection instead would tell the client at once, which loss never
+                # does. Once healed (or after MAX_HANG_SECONDS) the request goes on, like a
+                # TCP retransmission that finally gets through after the client gave up.
+                await injector.wait_while_dropping()
+            delay = injector.delay(faults)
+            if delay:
+                await injector.sleep(delay)
+            if faults.hang:
+                await injector.wait_while_hung()
+            if injector.should_fail(faults):
+                detail = f"Falla inyectada a propósito (error_rate={faults.error_rate})."
+                response = JSONResponse({"detail": detail}, status_code=faults.status)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def get_injector(request: Request) -> FaultInjector:
+    return context_of(request.app).faults
+
+
+InjectorDep = Annotated[FaultInjector, Depends(get_injector)]
+router = APIRouter(
+    prefix=FAULTS_PATH, tags=["interno"], dependencies=[ServiceAuth], responses=UNAUTHORIZED
+)
+
+
+@router.get("", response_model=Faults, summary="Fallas inyectadas ahora (interno)")
+async def get_faults(injector: InjectorDep) -> Faults:
+    return injector.current
+
+
+@router.put("", response_model=Faults, summary="Inyectar fallas (interno)", responses=INVALID)
+async def put_faults(faults: Faults, injector: InjectorDep) -> Faults:
+    return injector.inject(faults)
+
+
+@router.delete("", response_model=Faults, summary="Quitar las fallas (interno)")
+async def delete_faults(injector: InjectorDep) -> Faults:
+    return injector.heal()
