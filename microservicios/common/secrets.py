@@ -16,8 +16,8 @@ import sys
 
 from microservicios.common.settings import DEFAULT_SECRET, Settings
 
-# The default, and the placeholder of .env.example: everyone who has the project knows both.
-# The .env example's and the Kubernetes Secret's placeholders: published, so refused too.
+# The default, .env.example's placeholder and the Kubernetes Secret's: everyone who has the
+# project knows them.
 PLACEHOLDER_SECRETS = frozenset(
     {DEFAULT_SECRET, "cambiame-por-un-secreto-largo", "CAMBIAME-secreto-de-servicio-k8s"}
 )
