@@ -31,11 +31,9 @@ class FaultMiddleware:
             # server would: a client that gives up during the delay does not stop the work
             # from being done afterwards.
             if injector.should_drop(faults):
-                # Emulated packet loss («como si se perdieran los paquetes: el cliente sólo se
-                # entera por su timeout»): nothing is sent back while the loss lasts. Closing
-                # the connection instead would tell the client at once, which loss never
-                # does. Once healed (or after MAX_HANG_SECONDS) the request goes on, like a
-                # TCP retransmission that finally gets through after the client gave up.
+                # Not a closed connection, which would tell the client at once. Once healed
+                # (or after MAX_HANG_SECONDS) the request goes on, like a TCP retransmission
+                # that gets through after the client gave up.
                 await injector.wait_while_dropping()
             delay = injector.delay(faults)
             if delay:
