@@ -69,7 +69,7 @@ def spanish_validation_errors(errors: Any) -> list[dict[str, Any]]:
         ]
         field = ".".join(location) or "cuerpo"
         context = with_character_counts(error.get("ctx") or {})
-        template = PATTERN_MESSAGES.get(context.get("pattern")) or VALIDATION_MESSAGES.get(
+        template = PATTERN_MESSAGES.get(str(context.get("pattern"))) or VALIDATION_MESSAGES.get(
             error.get("type", "")
         )
         try:

@@ -78,5 +78,6 @@ def _sqlstate(exc: BaseException) -> str:
     """PostgreSQL's error code (SQLSTATE) that `exc` carries, or ""."""
     if not isinstance(exc, DBAPIError):
         return ""
-    cause = exc.orig.__cause__ or exc.orig  # asyncpg's own exception, as in database.py
-    return getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None) or ""
+    original = exc.orig or exc
+    cause = original.__cause__ or original  # asyncpg's own exception, as in sessions.py
+    return getattr(original, "sqlstate", None) or getattr(cause, "sqlstate", None) or ""

@@ -120,10 +120,11 @@ def unavailable_database(exc: BaseException) -> DatabaseUnavailableError | None:
         return DatabaseUnavailableError(f"{type(exc).__name__}: {exc}")
     if not isinstance(exc, DBAPIError):
         return None
-    cause = exc.orig.__cause__ or exc.orig  # asyncpg's own exception, if there is one
-    reason = f"{type(cause).__name__}: {first_line(exc.orig)}"
-    state = getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None) or ""
-    message = str(exc.orig).lower()
+    original = exc.orig or exc  # what the driver raised (SQLAlchemy always keeps it)
+    cause = original.__cause__ or original  # asyncpg's own exception, if there is one
+    reason = f"{type(cause).__name__}: {first_line(original)}"
+    state = getattr(original, "sqlstate", None) or getattr(cause, "sqlstate", None) or ""
+    message = str(original).lower()
     if state in SCHEMA_MISMATCH_STATES or (
         isinstance(exc, OperationalError)
         and any(part in message for part in SQLITE_SCHEMA_MISMATCH)

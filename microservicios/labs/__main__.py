@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command in (None, "list"):
         return command_list(labs_dir)
+    assert lab is not None  # every other command takes a lab's number (see build_parser)
     if args.command == "check":
         return command_check(labs_dir, lab, args.file)
     if args.command == "hint":

@@ -5,9 +5,11 @@ SQLite URLs use the same engine setup as the service (private file, WAL); an asy
 """
 
 import asyncio
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from alembic import context
+from alembic.migration import MigrationContext, MigrationInfo
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -34,7 +36,9 @@ def _migrate(connection: Connection, service: str) -> None:
         context.run_migrations()
 
 
-def _record_applied(*, step: Any, **_: Any) -> None:
+def _record_applied(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
     """Each migration applied goes to the list `upgrade()` returns (see __init__.py)."""
     applied = context.config.attributes.get("applied")
     if applied is not None and step.is_upgrade:
@@ -55,6 +59,7 @@ def run_migrations() -> None:
     config = context.config
     service = config.attributes["service"]
     url = config.get_main_option("sqlalchemy.url")
+    assert url is not None  # alembic_config() always sets it
     if make_url(url).get_dialect().is_async:
         asyncio.run(_migrate_async(url, service))
         return

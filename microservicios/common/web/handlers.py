@@ -2,6 +2,7 @@
 handlers `build_app` installs."""
 
 import math
+from collections.abc import Awaitable, Callable
 from types import MappingProxyType
 from typing import Any
 
@@ -110,9 +111,16 @@ async def _database_error(request: Request, exc: OperationalError) -> JSONRespon
     )
 
 
+# Each handler receives its own exception class (Starlette types them all as `Exception`).
+ERROR_HANDLERS: dict[type[Exception], Callable[[Request, Any], Awaitable[JSONResponse]]] = {
+    RequestValidationError: _validation_error,
+    StarletteHTTPException: _http_error,
+    ServiceUnavailableError: _service_unavailable,
+    DatabaseUnavailableError: _database_unavailable,
+    OperationalError: _database_error,
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(ServiceUnavailableError, _service_unavailable)
-    app.add_exception_handler(DatabaseUnavailableError, _database_unavailable)
-    app.add_exception_handler(OperationalError, _database_error)
+    for exception_class, handler in ERROR_HANDLERS.items():
+        app.add_exception_handler(exception_class, handler)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from microservicios.common.context import AppContext
 from microservicios.common.web.deps import ContextDep
 from microservicios.database.advice import database_detail, migrate_command
-from microservicios.database.sessions import DatabaseUnavailableError
+from microservicios.database.sessions import Database, DatabaseUnavailableError
 from microservicios.migrations.schema import schema_lag
 
 DATABASE_DOWN = "La base de datos del servicio no responde."
@@ -25,13 +25,13 @@ def described(context: AppContext, problem: DatabaseUnavailableError) -> str:
     return database_detail(context.service, context.database_url, problem)
 
 
-async def database_problem(context: AppContext) -> str | None:
-    """Why the app's own database cannot serve requests, in Spanish; None if it can. It
+async def database_problem(context: AppContext, database: Database) -> str | None:
+    """Why the app's own `database` cannot serve requests, in Spanish; None if it can. It
     must answer a trivial query and, if versioned, be at the code's newest schema."""
     try:
-        async with context.session() as session:
+        async with database.session() as session:
             await session.execute(text("SELECT 1"))
-        lag = await schema_lag(context.service, context.database_url, context.database)
+        lag = await schema_lag(context.service, context.database_url, database)
     except DatabaseUnavailableError as problem:
         return described(context, problem)
     except (SQLAlchemyError, OSError):
@@ -82,7 +82,8 @@ async def health_ready(context: ContextDep) -> JSONResponse:
     """For a readiness probe: its own database answers, with the schema the code needs. Not
     its dependencies: if items is down, orders still gets traffic (and answers 503 fast,
     breaker open) instead of every readiness probe failing in a cascade."""
-    detail = None if context.database is None else await database_problem(context)
+    database = context.database
+    detail = None if database is None else await database_problem(context, database)
     if detail is not None:
         return JSONResponse({"service": context.service, "status": "error", "detail": detail}, 503)
     return JSONResponse({"service": context.service, "status": "ok"})

@@ -7,6 +7,7 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import TypeGuard
 
 from fastapi import APIRouter
 from fastapi.exceptions import ResponseValidationError
@@ -40,7 +41,7 @@ RETURNED_NONE = (
 )
 
 
-def _returned_none(exc: BaseException) -> bool:
+def _returned_none(exc: BaseException) -> TypeGuard[ResponseValidationError]:
     """True if `exc` is FastAPI refusing a route's answer because it was None."""
     return isinstance(exc, ResponseValidationError) and any(
         error.get("input", ...) is None and tuple(error.get("loc", ()))[:1] == ("response",)
@@ -106,6 +107,7 @@ def _cluster(module: ModuleType) -> Iterator[Cluster]:
 def has_router(module: ModuleType) -> None:
     router = getattr(module, "router", None)
     expect(isinstance(router, APIRouter), "Tu archivo tiene que definir `router = APIRouter(...)`.")
+    assert isinstance(router, APIRouter)  # for the type checker: `expect` has said it
     expect(router.prefix == "/users", "El router tiene que tener prefix='/users'.")
 
 

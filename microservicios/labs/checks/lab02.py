@@ -11,7 +11,8 @@ RETRYABLE = {429, 502, 503, 504}  # what the lab's README asks for
 
 def _script(module: ModuleType, outcomes: list[tuple[str, int | None]]):  # noqa: ANN202
     """A fake `send` that plays `outcomes` in order and counts calls, and a fake sleep."""
-    calls, sleeps = [], []
+    calls: list[str] = []
+    sleeps: list[float] = []
 
     async def send():  # noqa: ANN202
         outcome, status = outcomes[min(len(calls), len(outcomes) - 1)]

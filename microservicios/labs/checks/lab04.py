@@ -75,7 +75,7 @@ def _database_url(folder: str) -> str:
 
 def _with_replicas(module: ModuleType, scenario) -> None:  # noqa: ANN001
     """`scenario(first_url, second_url)`: two copies of the service sharing one database."""
-    twin = load_module(Path(module.__file__))
+    twin = load_module(Path(module.__file__ or ""))  # loaded from a file: it has one
     with tempfile.TemporaryDirectory() as folder:
         url = _database_url(folder)
         with (

@@ -39,7 +39,7 @@ class Saga:
         )
 
 
-def _raises(module: ModuleType, saga: Saga, error: type) -> None:
+def _raises(module: ModuleType, saga: Saga, error: type[Exception]) -> None:
     try:
         saga.place(module)
     except error:
