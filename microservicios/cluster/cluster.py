@@ -14,6 +14,7 @@ from microservicios.common.registry import SERVICES, AppFactory, ServiceRegistry
 from microservicios.common.secrets import random_secret
 from microservicios.common.service_clients import BreakerFactory
 from microservicios.common.settings import Settings
+from microservicios.database.sqlite import SQLITE_COMPANIONS
 from microservicios.panel import Panel
 from microservicios.serve.runner import (
     START_TIMEOUT_S,
@@ -173,11 +174,11 @@ class Cluster:
                 runner.join()
 
     def delete_data(self) -> None:
-        """Delete this cluster's three SQLite databases (and their WAL files)."""
+        """Delete the SQLite database of each service, and the files SQLite keeps beside it."""
         if any(runner.running for runner in self._runners.values()):
             raise ClusterError("No se pueden borrar los datos con el cluster en marcha.")
         for service in self.names:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", *SQLITE_COMPANIONS):
                 (self.data_dir / f"{service}.db{suffix}").unlink(missing_ok=True)
 
     def kill(self, name: str) -> None:
