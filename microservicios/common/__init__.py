@@ -1,1 +1,3 @@
-"""Pieces shared by the gateway and the services: settings, auth, HTTP client, logs, database."""
+"""What every service is built from: `build_app` (service_app.py), the app's FastAPI side
+(web/), its typed context (context.py), and the parts below them: the HTTP client between
+services, breaker, retries, settings, the service registry, auth, faults, limits."""
