@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from microservicios.common.auth import token_is_valid
 from microservicios.common.context import AppContext, context_of
+from microservicios.common.faults import FaultInjector
 from microservicios.common.fields import MAX_ID
 from microservicios.common.headers import SERVICE_TOKEN_HEADER
 from microservicios.database.sessions import DbSession
@@ -38,6 +39,14 @@ async def get_db_session(request: Request) -> AsyncIterator[DbSession]:
 
 
 DbSessionDep = Annotated[DbSession, Depends(get_db_session)]
+
+
+async def get_injector(request: Request) -> FaultInjector:
+    """The app's fault injector, for the /internal/faults routes."""
+    return context_of(request.app).faults
+
+
+InjectorDep = Annotated[FaultInjector, Depends(get_injector)]
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

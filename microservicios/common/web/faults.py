@@ -2,16 +2,14 @@
 or go unanswered, and the token-protected route `PUT /internal/faults` that sets them
 (`common/faults.py` holds the faults themselves and the injector)."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from microservicios.common.context import context_of
-from microservicios.common.faults import FAULTS_PATH, FaultInjector, Faults
+from microservicios.common.faults import FAULTS_PATH, Faults
 from microservicios.common.openapi_errors import INVALID, UNAUTHORIZED
-from microservicios.common.web.deps import ServiceAuth
+from microservicios.common.web.deps import InjectorDep, ServiceAuth
 
 
 class FaultMiddleware:
@@ -48,11 +46,6 @@ class FaultMiddleware:
         await self.app(scope, receive, send)
 
 
-async def get_injector(request: Request) -> FaultInjector:
-    return context_of(request.app).faults
-
-
-InjectorDep = Annotated[FaultInjector, Depends(get_injector)]
 router = APIRouter(
     prefix=FAULTS_PATH, tags=["interno"], dependencies=[ServiceAuth], responses=UNAUTHORIZED
 )
