@@ -35,6 +35,7 @@ from microservicios.common.headers import REQUEST_ID_HEADER, RETRY_AFTER_HEADER,
 from microservicios.common.retry import Outcome, RetryPolicy, is_idempotent, parse_retry_after
 from microservicios.common.retry_budget import RetryBudget
 from microservicios.common.settings import Settings
+from microservicios.telemetry.events import HTTP_CALL, RETRY_BUDGET_EXHAUSTED
 from microservicios.telemetry.logs import EventLogger, request_id_var
 from microservicios.telemetry.metrics import Metrics
 from microservicios.telemetry.tracing import SpanContext, current_span, server_span
@@ -211,7 +212,7 @@ class ServiceClient:
                 break
             if not self.budget.try_spend():
                 self._metrics.observe_retry_denied(self.target)
-                self._logger.warning("retry.budget_exhausted", target=self.target, attempt=number)
+                self._logger.warning(RETRY_BUDGET_EXHAUSTED, target=self.target, attempt=number)
                 break
             await asyncio.sleep(delay)
         if attempt.response is None:
@@ -319,7 +320,7 @@ class ServiceClient:
         self._metrics.observe_call(self.target, outcome)
         log = self._logger.info if outcome == "ok" else self._logger.warning
         log(
-            "http.call",
+            HTTP_CALL,
             target=self.target,
             method=call.method,
             path=call.url.path,

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from microservicios.common.validation import spanish_validation_errors
+from microservicios.telemetry.events import FAULTS_HEALED, FAULTS_INJECTED
 from microservicios.telemetry.logs import EventLogger
 
 FAULTS_PATH = "/internal/faults"
@@ -88,12 +89,12 @@ class FaultInjector:
 
     def inject(self, faults: Faults) -> Faults:
         self.current = faults
-        self._logger.warning("faults.injected", **faults.model_dump())
+        self._logger.warning(FAULTS_INJECTED, **faults.model_dump())
         return faults
 
     def heal(self) -> Faults:
         self.current = Faults()
-        self._logger.info("faults.healed")
+        self._logger.info(FAULTS_HEALED)
         return self.current
 
     def should_fail(self, faults: Faults) -> bool:

@@ -10,6 +10,7 @@ from microservicios.common.client import CallTimeouts, ServiceClient
 from microservicios.common.retry import RETRYABLE_STATUSES, RetryPolicy
 from microservicios.common.retry_budget import RetryBudget
 from microservicios.common.settings import Settings
+from microservicios.telemetry.events import BREAKER_CLOSED, BREAKER_HALF_OPEN, BREAKER_OPENED
 from microservicios.telemetry.logs import EventLogger
 from microservicios.telemetry.metrics import Metrics
 
@@ -17,9 +18,9 @@ BreakerFactory = Callable[..., CircuitBreaker]
 
 TRANSITION_EVENTS = MappingProxyType(
     {
-        "open": "breaker.opened",
-        "half_open": "breaker.half_open",
-        "closed": "breaker.closed",
+        "open": BREAKER_OPENED,
+        "half_open": BREAKER_HALF_OPEN,
+        "closed": BREAKER_CLOSED,
     }
 )
 

@@ -28,6 +28,13 @@ from microservicios.items.schemas import (
     ReservationRead,
     ReserveRequest,
 )
+from microservicios.telemetry.events import (
+    ITEM_CREATED,
+    ITEM_NO_STOCK,
+    ITEM_NOT_FOUND,
+    STOCK_RELEASED,
+    STOCK_RESERVED,
+)
 
 router = APIRouter(prefix="/items", tags=["ítems"], responses={**INVALID, **UNAVAILABLE})
 internal = APIRouter(
@@ -83,7 +90,7 @@ async def create_item(data: ItemCreate, session: DbSessionDep, context: ContextD
         item = await crud.create_item(session, data=data)
     except crud.SkuTakenError:
         raise HTTPException(status_code=409, detail=SKU_TAKEN) from None
-    context.logger.info("item.created", item_id=item.id, sku=item.sku)
+    context.logger.info(ITEM_CREATED, item_id=item.id, sku=item.sku)
     return item
 
 
@@ -162,12 +169,12 @@ async def reserve_stock(data: ReserveRequest, session: DbSessionDep, context: Co
             session, reservation_id=data.reservation_id, sku=data.sku, qty=data.qty
         )
     except crud.ItemNotFoundError:
-        logger.info("item.not_found", sku=data.sku)
+        logger.info(ITEM_NOT_FOUND, sku=data.sku)
         raise HTTPException(
             status_code=404, detail=f"No existe un ítem con SKU '{data.sku}'."
         ) from None
     except reservations.OutOfStockError:
-        logger.info("item.no_stock", sku=data.sku, qty=data.qty)
+        logger.info(ITEM_NO_STOCK, sku=data.sku, qty=data.qty)
         raise HTTPException(
             status_code=409,
             detail=f"No hay stock suficiente de '{data.sku}' para {data.qty} unidades.",
@@ -178,12 +185,12 @@ async def reserve_stock(data: ReserveRequest, session: DbSessionDep, context: Co
         ) from None
     except reservations.ReservationReleasedError:
         raise HTTPException(status_code=409, detail="Esa reserva ya fue liberada.") from None
-    logger.info("stock.reserved", reservation_id=reservation.id, sku=data.sku, qty=data.qty)
+    logger.info(STOCK_RESERVED, reservation_id=reservation.id, sku=data.sku, qty=data.qty)
     return reservation
 
 
 @internal.post("/release", response_model=ReservationRead, summary="Liberar una reserva (interno)")
 async def release_stock(data: ReleaseRequest, session: DbSessionDep, context: ContextDep):
     reservation = await reservations.release(session, reservation_id=data.reservation_id)
-    context.logger.info("stock.released", reservation_id=reservation.id, qty=reservation.qty)
+    context.logger.info(STOCK_RELEASED, reservation_id=reservation.id, qty=reservation.qty)
     return reservation

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from microservicios.database.sessions import Database, DatabaseUnavailableError
 from microservicios.migrations import HISTORIES, SERVICES_WITH_DATABASE, upgrade, version_table
+from microservicios.telemetry.events import DATABASE_MIGRATED, DATABASE_SCHEMA_UNKNOWN
 from microservicios.telemetry.logs import EventLogger
 
 
@@ -94,14 +95,14 @@ async def migrate_at_start(service: str, url: str, database: Database, logger: E
         async with database.session() as session:
             current = await current_revision(session, service)  # type: ignore[arg-type]
     except (DatabaseUnavailableError, SQLAlchemyError, OSError) as exc:
-        logger.warning("database.schema_unknown", error=f"{type(exc).__name__}: {exc}")
+        logger.warning(DATABASE_SCHEMA_UNKNOWN, error=f"{type(exc).__name__}: {exc}")
         return
     if not is_behind(service, current):
         return
     # Alembic runs its own event loop (environment.py): on a thread, not on this one.
     applied = await asyncio.to_thread(upgrade, service, url)
     logger.info(
-        "database.migrated",
+        DATABASE_MIGRATED,
         from_revision=current,
         to_revision=head_revision(service),
         applied=[script.revision for script in applied],

@@ -34,6 +34,16 @@ from microservicios.database.sessions import Database
 from microservicios.orders import crud, remote
 from microservicios.orders.models import PENDING, Order, utc_now
 from microservicios.orders.schemas import OrderCreate
+from microservicios.telemetry.events import (
+    ITEM_NO_STOCK,
+    ITEM_NOT_FOUND,
+    ORDER_CREATED,
+    ORDER_DEPENDENCY_UNAVAILABLE,
+    ORDER_FAILED,
+    ORDER_RECOVERED,
+    RESERVATION_RELEASED,
+    USER_NOT_FOUND,
+)
 from microservicios.telemetry.logs import EventLogger
 
 KEY_WAIT_SECONDS = 3.0
@@ -91,7 +101,7 @@ class OrderSaga:
             if reservation_requested:
                 self.compensation_needed.set()
             raise
-        self.logger.info("order.created", order_id=order.id, sku=order.item_sku, qty=order.qty)
+        self.logger.info(ORDER_CREATED, order_id=order.id, sku=order.item_sku, qty=order.qty)
         return order, False
 
     async def cancel(self, order_id: int) -> Order:
@@ -113,7 +123,7 @@ class OrderSaga:
         async with self.database.session() as session:
             await crud.mark_released(session, order_id=order.id)
         order.release_pending = False
-        self.logger.info("reservation.released", order_id=order.id, status=order.status)
+        self.logger.info(RESERVATION_RELEASED, order_id=order.id, status=order.status)
         return True
 
     async def release_pending(self) -> None:
@@ -131,7 +141,7 @@ class OrderSaga:
         async with self.database.session() as session:
             recovered = await crud.fail_stale_pending(session, started_before=started_before)
         for order_id in recovered:
-            self.logger.warning("order.recovered", order_id=order_id, status="FAILED")
+            self.logger.warning(ORDER_RECOVERED, order_id=order_id, status="FAILED")
         if recovered:
             self.compensation_needed.set()
         return len(recovered)
@@ -165,14 +175,12 @@ class OrderSaga:
 
     def _log_failure(self, exc: BaseException, data: OrderCreate) -> None:
         if isinstance(exc, remote.UserNotFoundError):
-            self.logger.info("user.not_found", user_id=data.user_id)
+            self.logger.info(USER_NOT_FOUND, user_id=data.user_id)
         elif isinstance(exc, remote.SkuNotFoundError):
-            self.logger.info("item.not_found", sku=data.item_sku)
+            self.logger.info(ITEM_NOT_FOUND, sku=data.item_sku)
         elif isinstance(exc, remote.NotEnoughStockError):
-            self.logger.info("item.no_stock", sku=data.item_sku, qty=data.qty)
+            self.logger.info(ITEM_NO_STOCK, sku=data.item_sku, qty=data.qty)
         elif isinstance(exc, ServiceUnavailableError):
-            self.logger.warning(
-                "order.dependency_unavailable", target=exc.service, reason=exc.reason
-            )
+            self.logger.warning(ORDER_DEPENDENCY_UNAVAILABLE, target=exc.service, reason=exc.reason)
         else:
-            self.logger.error("order.failed", error=type(exc).__name__)
+            self.logger.error(ORDER_FAILED, error=type(exc).__name__)

@@ -15,6 +15,14 @@ from typing import Any
 
 from microservicios.common.faults import Faults
 from microservicios.panel.spans import KeptSpans
+from microservicios.telemetry.events import (
+    BREAKER_EVENTS,
+    FAULTS_HEALED,
+    FAULTS_INJECTED,
+    HTTP_REQUEST,
+    SERVICE_STARTED,
+    SPAN_EVENTS,
+)
 from microservicios.telemetry.logbook import SizedBuffer, record_size
 from microservicios.telemetry.logs import LogRecord
 
@@ -97,17 +105,17 @@ class Activity:
             self._sequence += 1
             self._tail.append((self._sequence, record), size)
             event = record.get("event")
-            if event in ("http.request", "http.call"):
+            if event in SPAN_EVENTS:
                 self._spans.add(record)  # first: a root request lists its trace's services
-            if event == "http.request":
+            if event == HTTP_REQUEST:
                 self._count_request(record)
-            if str(event).startswith("breaker."):
+            if event in BREAKER_EVENTS:
                 self._note_transition(record)
-            elif event == "service.started":
+            elif event == SERVICE_STARTED:
                 self._note_start(record)
-            elif event == "faults.injected":
+            elif event == FAULTS_INJECTED:
                 self._faults[record["service"]] = {key: record.get(key) for key in FAULT_FIELDS}
-            elif event == "faults.healed":
+            elif event == FAULTS_HEALED:
                 self._faults[record["service"]] = None
 
     def _count_request(self, record: LogRecord) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from microservicios.telemetry.events import BREAKER_EVENTS
 from microservicios.telemetry.logs import LogRecord, LogSink, StreamSink
 
 DEFAULT_CAPACITY = 20_000
@@ -79,7 +80,7 @@ class LogBook:
         size = record_size(record)
         with self._lock:
             self._records.append(record, size)
-            if record["event"].startswith("breaker."):
+            if record["event"] in BREAKER_EVENTS:
                 self._transitions.append(record)
             if self._echo is not None:  # under the lock: never ahead of start_echo's replay
                 self._echo(record)

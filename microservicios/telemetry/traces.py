@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-SPAN_EVENTS = ("http.request", "http.call")
+from microservicios.telemetry.events import HTTP_CALL, HTTP_REQUEST, SPAN_EVENTS
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Span:
 
 
 def _span(record: dict[str, Any]) -> Span:
-    if record["event"] == "http.request":
+    if record["event"] == HTTP_REQUEST:
         label = f"{record['method']} {record['path']}"
         result = str(record.get("status"))
     else:
@@ -59,8 +59,8 @@ class Trace:
     @property
     def complete(self) -> bool:
         """Every call has the request it led to, and the first request has ended too."""
-        served = [span for span in self.spans if span.event == "http.request"]
-        calls = [span for span in self.spans if span.event == "http.call"]
+        served = [span for span in self.spans if span.event == HTTP_REQUEST]
+        calls = [span for span in self.spans if span.event == HTTP_CALL]
         answered_calls = {span.parent_span_id for span in served}
         call_ids = {span.span_id for span in calls}
         has_root = any(span.parent_span_id not in call_ids for span in served)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, HTTPException, Response
 from microservicios.common.fields import IdPath
 from microservicios.common.openapi_errors import INVALID, UNAVAILABLE, conflict, not_found
 from microservicios.common.web.deps import ContextDep, DbSessionDep, PageDep
+from microservicios.telemetry.events import USER_CREATED, USER_DELETED
 from microservicios.users import crud
 from microservicios.users.schemas import UserCreate, UserRead, UserUpdate
 
@@ -29,7 +30,7 @@ async def create_user(data: UserCreate, session: DbSessionDep, context: ContextD
         user = await crud.create_user(session, data=data)
     except crud.EmailTakenError:
         raise HTTPException(status_code=409, detail=EMAIL_TAKEN) from None
-    context.logger.info("user.created", user_id=user.id)
+    context.logger.info(USER_CREATED, user_id=user.id)
     return user
 
 
@@ -64,5 +65,5 @@ async def delete_user(user_id: IdPath, session: DbSessionDep, context: ContextDe
         await crud.delete_user(session, user_id=user_id)
     except crud.UserNotFoundError:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
-    context.logger.info("user.deleted", user_id=user_id)
+    context.logger.info(USER_DELETED, user_id=user_id)
     return Response(status_code=204)

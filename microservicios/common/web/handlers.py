@@ -19,6 +19,7 @@ from microservicios.common.headers import RETRY_AFTER_HEADER
 from microservicios.common.validation import spanish_validation_errors
 from microservicios.database.advice import DATABASE_RETRY_AFTER, database_detail
 from microservicios.database.sessions import DatabaseUnavailableError, unavailable_database
+from microservicios.telemetry.events import DATABASE_SCHEMA_MISMATCH, DATABASE_UNAVAILABLE
 
 # Starlette's own English texts for errors it raises before our code runs.
 DEFAULT_DETAILS = MappingProxyType(
@@ -94,7 +95,7 @@ def service_unavailable_response(exc: ServiceUnavailableError) -> JSONResponse:
 
 async def _database_unavailable(request: Request, exc: DatabaseUnavailableError) -> JSONResponse:
     context = context_of(request.app)
-    event = "database.schema_mismatch" if exc.wrong_schema else "database.unavailable"
+    event = DATABASE_SCHEMA_MISMATCH if exc.wrong_schema else DATABASE_UNAVAILABLE
     context.logger.error(event, reason=exc.reason)
     return JSONResponse(
         status_code=503,

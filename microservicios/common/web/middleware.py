@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microservicios.common.context import context_of
 from microservicios.common.headers import REQUEST_ID_HEADER, TRACEPARENT_HEADER, header
+from microservicios.telemetry.events import HTTP_REQUEST
 from microservicios.telemetry.logs import request_id_var
 from microservicios.telemetry.tracing import current_span, server_span
 
@@ -88,7 +89,7 @@ class RequestContextMiddleware:
             context = context_of(scope["app"])
             route = route_label(scope)
             context.logger.info(
-                "http.request",
+                HTTP_REQUEST,
                 method=scope["method"],
                 path=scope["path"],
                 route=route,

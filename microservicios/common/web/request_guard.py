@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from microservicios.common.context import context_of
 from microservicios.common.headers import RETRY_AFTER_HEADER
 from microservicios.common.limits import RequestLimits
+from microservicios.telemetry.events import HTTP_INCOMPLETE_BODY
 
 
 class IncompleteBodyError(Exception):
@@ -76,7 +77,7 @@ class RequestGuard:
             return
         except IncompleteBodyError:
             context_of(scope["app"]).logger.warning(
-                "http.incomplete_body", method=scope["method"], path=scope["path"]
+                HTTP_INCOMPLETE_BODY, method=scope["method"], path=scope["path"]
             )
             return  # the client is gone: there is no one to answer
 
