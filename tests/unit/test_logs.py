@@ -5,8 +5,9 @@ import json
 import re
 from datetime import datetime
 
-from microservicios.common.web.middleware import incoming_request_id, new_request_id
+from microservicios.common.web.middleware import incoming_request_id
 from microservicios.telemetry.logs import EventLogger, StreamSink, readable_line, request_id_var
+from microservicios.telemetry.tracing import new_id
 
 ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\+00:00|Z)$")
 
@@ -90,9 +91,9 @@ def test_stream_sink_escapes_every_line_break_that_splitlines_knows():
     assert [json.loads(line)["path"] for line in lines] == [text, "/ok"]
 
 
-def test_new_request_ids_are_32_hex_digits_and_differ():
-    """Generated request ids are 32 lowercase hex digits, not repeated."""
-    ids = {new_request_id() for _ in range(100)}
+def test_new_ids_are_32_hex_digits_and_differ():
+    """Generated request and trace ids are 32 lowercase hex digits, not repeated."""
+    ids = {new_id() for _ in range(100)}
     assert len(ids) == 100
     assert all(re.fullmatch(r"[0-9a-f]{32}", value) for value in ids)
 

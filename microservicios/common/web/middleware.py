@@ -7,7 +7,6 @@ logs one `http.request` event and updates the request metrics. A pure ASGI middl
 """
 
 import asyncio
-import random
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,19 +15,13 @@ from microservicios.common.context import context_of
 from microservicios.common.headers import REQUEST_ID_HEADER, TRACEPARENT_HEADER, header
 from microservicios.telemetry.events import HTTP_REQUEST
 from microservicios.telemetry.logs import request_id_var
-from microservicios.telemetry.tracing import current_span, server_span
+from microservicios.telemetry.tracing import current_span, new_id, server_span
 
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 MAX_REQUEST_ID_LENGTH = 128
 # nginx's convention, for logs and metrics only: no answer reached the client (it left, or
 # the server was stopped mid-request and cut its connection)
 CLIENT_CLOSED_REQUEST = 499
-
-
-def new_request_id() -> str:
-    """32 hex digits. An id for tracing, not a secret: `random` is enough and much cheaper
-    than `uuid4` (a system call for random bytes on every request)."""
-    return f"{random.getrandbits(128):032x}"
 
 
 def incoming_request_id(scope: Scope) -> str | None:
@@ -55,7 +48,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = incoming_request_id(scope) or new_request_id()
+        request_id = incoming_request_id(scope) or new_id()
         span = server_span(header(scope, TRACEPARENT_HEADER))
         id_token = request_id_var.set(request_id)
         span_token = current_span.set(span)
