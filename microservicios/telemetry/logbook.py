@@ -74,7 +74,7 @@ class LogBook:
         # Kept apart so that heavy traffic cannot push them out before they are plotted.
         self._transitions: deque[LogRecord] = deque(maxlen=TRANSITIONS_CAPACITY)
         self._lock = threading.Lock()
-        self._echo = StreamSink() if echo else None
+        self._echo: LogSink | None = StreamSink() if echo else None
 
     def __call__(self, record: LogRecord) -> None:
         size = record_size(record)
