@@ -10,6 +10,12 @@ IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 RETRY_AFTER_HEADER = "Retry-After"
 ETAG_HEADER = "ETag"
 IF_MATCH_HEADER = "If-Match"
+IDEMPOTENT_REPLAYED_HEADER = "Idempotent-Replayed"
+ALLOW_HEADER = "Allow"
+CONNECTION_HEADER = "Connection"
+CONTENT_LENGTH_HEADER = "Content-Length"
+FORWARDED_FOR_HEADER = "X-Forwarded-For"
+FORWARDED_PROTO_HEADER = "X-Forwarded-Proto"
 
 
 def header(scope: Scope, name: str) -> str | None:

@@ -14,11 +14,13 @@ import random
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from microservicios.common.headers import IDEMPOTENCY_KEY_HEADER
 from microservicios.common.settings import Settings
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 NO_STATUSES: frozenset[int] = frozenset()  # for a client that retries only unanswered calls
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_IDEMPOTENCY_KEY = IDEMPOTENCY_KEY_HEADER.lower()
 
 
 class Outcome(StrEnum):
@@ -86,7 +88,7 @@ def is_idempotent(method: str, headers: dict[str, str] | None = None) -> bool:
     """GET/HEAD/OPTIONS/PUT/DELETE are idempotent by definition; a POST only with a key."""
     if method.upper() in IDEMPOTENT_METHODS:
         return True
-    return any(name.lower() == "idempotency-key" for name in (headers or {}))
+    return any(name.lower() == _IDEMPOTENCY_KEY for name in (headers or {}))
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -9,15 +9,21 @@ replaced by what the gateway itself saw. Header bytes cross unchanged.
 from starlette.types import Scope
 
 from microservicios.common.headers import (
+    CONNECTION_HEADER,
+    CONTENT_LENGTH_HEADER,
+    FORWARDED_FOR_HEADER,
+    FORWARDED_PROTO_HEADER,
     REQUEST_ID_HEADER,
     SERVICE_TOKEN_HEADER,
     TRACEPARENT_HEADER,
     TRACESTATE_HEADER,
 )
 
+_CONNECTION = CONNECTION_HEADER.lower()
+_CONTENT_LENGTH = CONTENT_LENGTH_HEADER.lower()
 HOP_BY_HOP = frozenset(
     {
-        "connection",
+        _CONNECTION,
         "keep-alive",
         "proxy-authenticate",
         "proxy-authorization",
@@ -31,7 +37,7 @@ HOP_BY_HOP = frozenset(
 # Recomputed or set by this hop itself; "x-real-ip" is another address a client could claim.
 NOT_FORWARDED_REQUEST = HOP_BY_HOP | {
     "host",
-    "content-length",
+    _CONTENT_LENGTH,
     SERVICE_TOKEN_HEADER.lower(),
     REQUEST_ID_HEADER.lower(),
     TRACEPARENT_HEADER,
@@ -41,7 +47,7 @@ NOT_FORWARDED_REQUEST = HOP_BY_HOP | {
 }
 NOT_FORWARDED_REQUEST_PREFIXES = ("x-forwarded-",)
 NOT_FORWARDED_RESPONSE = HOP_BY_HOP | {
-    "content-length",
+    _CONTENT_LENGTH,
     "date",
     "server",
     SERVICE_TOKEN_HEADER.lower(),
@@ -65,7 +71,7 @@ def filter_headers(
     listed = {
         token.strip().lower()
         for lower, _, value in lowered
-        if lower == "connection"
+        if lower == _CONNECTION
         for token in value.split(",")
     }
     return [
@@ -91,8 +97,8 @@ def request_headers(scope: Scope) -> list[tuple[str, str]]:
                 raise UndecodableHeaderError(name) from exc
     client = scope.get("client")
     if client:
-        headers.append(("X-Forwarded-For", client[0]))
-    headers.append(("X-Forwarded-Proto", scope["scheme"]))
+        headers.append((FORWARDED_FOR_HEADER, client[0]))
+    headers.append((FORWARDED_PROTO_HEADER, scope["scheme"]))
     return headers
 
 
@@ -105,5 +111,5 @@ def response_headers(
         (name.lower().encode("latin-1"), value.encode("latin-1"))
         for name, value in filter_headers(decoded, NOT_FORWARDED_RESPONSE)
     ]
-    headers.append((b"content-length", str(body_length).encode()))
+    headers.append((_CONTENT_LENGTH.encode(), str(body_length).encode()))
     return headers

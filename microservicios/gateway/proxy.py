@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 from microservicios.common.client import ServiceClient
 from microservicios.common.context import context_of
 from microservicios.common.errors import ServiceUnavailableError
+from microservicios.common.headers import ALLOW_HEADER
 from microservicios.common.web.handlers import service_unavailable_response
 from microservicios.gateway.forwarding import (
     UndecodableHeaderError,
@@ -33,7 +34,7 @@ def method_not_allowed() -> JSONResponse:
             "GET, HEAD, POST, PUT, PATCH, DELETE y OPTIONS."
         },
         status_code=405,
-        headers={"Allow": ALLOW},
+        headers={ALLOW_HEADER: ALLOW},
     )
 
 

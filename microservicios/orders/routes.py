@@ -5,7 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Response
 
 from microservicios.common.fields import IdPath
-from microservicios.common.headers import IDEMPOTENCY_KEY_HEADER, RETRY_AFTER_HEADER
+from microservicios.common.headers import (
+    IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENT_REPLAYED_HEADER,
+    RETRY_AFTER_HEADER,
+)
 from microservicios.common.openapi_errors import INVALID, UNAVAILABLE, conflict, invalid, not_found
 from microservicios.common.validation import invalid_request
 from microservicios.common.web.deps import DbSessionDep, PageDep
@@ -19,7 +23,7 @@ router = APIRouter(prefix="/orders", tags=["órdenes"], responses={**INVALID, **
 NOT_FOUND = "Orden no encontrada."
 NO_SUCH_ORDER = not_found("No hay una orden con ese id.")
 REPLAYED = {
-    "Idempotent-Replayed": {
+    IDEMPOTENT_REPLAYED_HEADER: {
         "description": "`true` si la orden ya existía con esa Idempotency-Key (no se creó otra).",
         "schema": {"type": "string", "enum": ["true"]},
     }
@@ -105,7 +109,7 @@ async def create_order(
             headers={RETRY_AFTER_HEADER: "1"},
         ) from None
     if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        response.headers[IDEMPOTENT_REPLAYED_HEADER] = "true"
     return order
 
 

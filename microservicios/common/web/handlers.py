@@ -15,7 +15,7 @@ from starlette.routing import Match
 
 from microservicios.common.context import context_of
 from microservicios.common.errors import ServiceUnavailableError
-from microservicios.common.headers import RETRY_AFTER_HEADER
+from microservicios.common.headers import ALLOW_HEADER, RETRY_AFTER_HEADER
 from microservicios.common.validation import spanish_validation_errors
 from microservicios.database.advice import DATABASE_RETRY_AFTER, database_detail
 from microservicios.database.sessions import DatabaseUnavailableError, unavailable_database
@@ -57,7 +57,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
         if detail in ("Not Found", "Method Not Allowed"):
             detail = DEFAULT_DETAILS[exc.status_code]
     if exc.status_code == 405:
-        headers["Allow"] = ", ".join(allowed_methods(request))
+        headers[ALLOW_HEADER] = ", ".join(allowed_methods(request))
     return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=headers)
 
 

@@ -17,9 +17,15 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microservicios.common.context import context_of
-from microservicios.common.headers import RETRY_AFTER_HEADER
+from microservicios.common.headers import (
+    CONNECTION_HEADER,
+    CONTENT_LENGTH_HEADER,
+    RETRY_AFTER_HEADER,
+)
 from microservicios.common.limits import RequestLimits
 from microservicios.telemetry.events import HTTP_INCOMPLETE_BODY
+
+_CONTENT_LENGTH_KEY = CONTENT_LENGTH_HEADER.lower().encode()
 
 
 class IncompleteBodyError(Exception):
@@ -69,11 +75,11 @@ class RequestGuard:
         except BodyTooLargeError:
             limit_kib = limits.max_body_bytes // 1024
             detail = f"El cuerpo de la petición es demasiado grande (máximo {limit_kib} KiB)."
-            await refusal(413, detail, {"Connection": "close"})(scope, receive, send)
+            await refusal(413, detail, {CONNECTION_HEADER: "close"})(scope, receive, send)
             return
         except TimeoutError:
             detail = "El cuerpo de la petición llegó demasiado lento: la conexión se cierra."
-            await refusal(408, detail, {"Connection": "close"})(scope, receive, send)
+            await refusal(408, detail, {CONNECTION_HEADER: "close"})(scope, receive, send)
             return
         except IncompleteBodyError:
             context_of(scope["app"]).logger.warning(
@@ -97,7 +103,7 @@ def header_problem(scope: Scope, limits: RequestLimits) -> JSONResponse | None:
             f"Las cabeceras son demasiadas o demasiado grandes (máximo {limits.max_header_count} "
             f"cabeceras y {limits.max_header_bytes // 1024} KiB en total)."
         )
-        return refusal(431, detail, {"Connection": "close"})
+        return refusal(431, detail, {CONNECTION_HEADER: "close"})
     return None
 
 
@@ -122,7 +128,7 @@ async def read_whole_body(scope: Scope, receive: Receive, max_bytes: int) -> lis
 
 def declared_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
-        if name == b"content-length":
+        if name == _CONTENT_LENGTH_KEY:
             try:
                 return int(value)
             except ValueError:
