@@ -4,6 +4,7 @@ import time
 from types import ModuleType
 
 from microservicios.common.breaker import BreakerConfig
+from microservicios.common.headers import RETRY_AFTER_HEADER
 from microservicios.labs.checking import Check, expect
 from microservicios.labs.checks.support import client, throwaway_cluster
 
@@ -230,7 +231,7 @@ def works_in_live_cluster(module: ModuleType) -> None:
             )
             refused = http.post("/orders/", json=order)
             expect(
-                refused.status_code == 503 and "Retry-After" in refused.headers,
+                refused.status_code == 503 and RETRY_AFTER_HEADER in refused.headers,
                 "Abierto, orders tiene que responder 503 con Retry-After enseguida.",
             )
             cluster.revive("items")

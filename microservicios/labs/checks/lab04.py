@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from microservicios.common.headers import IDEMPOTENCY_KEY_HEADER
 from microservicios.labs.checking import Check, expect, load_module
 from microservicios.labs.checks.support import served
 
@@ -87,7 +88,7 @@ def _with_replicas(module: ModuleType, scenario) -> None:  # noqa: ANN001
 
 def _post(base: str, body: dict, key: str) -> httpx.Response:
     with httpx.Client(base_url=base, timeout=10) as http:
-        return http.post("/payments/", json=body, headers={"Idempotency-Key": key})
+        return http.post("/payments/", json=body, headers={IDEMPOTENCY_KEY_HEADER: key})
 
 
 def _stored(base: str) -> list[dict]:
@@ -114,7 +115,7 @@ def without_key_each_post_pays(module: ModuleType) -> None:
 
 def same_key_returns_same_payment(module: ModuleType) -> None:
     def scenario(http, _base) -> None:  # noqa: ANN001
-        headers = {"Idempotency-Key": "pago-1"}
+        headers = {IDEMPOTENCY_KEY_HEADER: "pago-1"}
         first = http.post("/payments/", json=dict(PAYMENT), headers=headers)
         again = http.post("/payments/", json=dict(PAYMENT), headers=headers)
         expect(
@@ -134,7 +135,7 @@ def same_key_returns_same_payment(module: ModuleType) -> None:
 
 def same_key_other_body_is_422(module: ModuleType) -> None:
     def scenario(http, _base) -> None:  # noqa: ANN001
-        headers = {"Idempotency-Key": "pago-2"}
+        headers = {IDEMPOTENCY_KEY_HEADER: "pago-2"}
         http.post("/payments/", json=dict(PAYMENT), headers=headers)
         other = http.post("/payments/", json={**PAYMENT, "amount": 99}, headers=headers)
         expect(
@@ -159,7 +160,7 @@ def concurrent_duplicates_pay_once(module: ModuleType) -> None:
         def pay(_: int) -> httpx.Response:
             with httpx.Client(base_url=base, timeout=10) as http:
                 return http.post(
-                    "/payments/", json=dict(PAYMENT), headers={"Idempotency-Key": "carrera"}
+                    "/payments/", json=dict(PAYMENT), headers={IDEMPOTENCY_KEY_HEADER: "carrera"}
                 )
 
         with lookups_meet(), ThreadPoolExecutor(max_workers=20) as pool:
@@ -253,7 +254,7 @@ def concurrent_replicas_pay_once(module: ModuleType) -> None:
 def different_keys_are_different_payments(module: ModuleType) -> None:
     def scenario(http, _base) -> None:  # noqa: ANN001
         for key in ("a", "b", "c"):
-            http.post("/payments/", json=dict(PAYMENT), headers={"Idempotency-Key": key})
+            http.post("/payments/", json=dict(PAYMENT), headers={IDEMPOTENCY_KEY_HEADER: key})
         expect(len(http.get("/payments/").json()) == 3, "Claves distintas son pagos distintos.")
 
     _with_app(module, scenario)
