@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from microservicios.cluster.base import BaseCluster
 from microservicios.cluster.cluster import MAX_PORT, Cluster, resolve_ports
 from microservicios.cluster.data_location import data_location
 from microservicios.cluster.processes import ProcessCluster
@@ -169,7 +170,7 @@ class StopRequest:
         self.signal = signum
 
 
-def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluster | ProcessCluster:
+def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> BaseCluster:
     """The cluster the options ask for, not started yet."""
     if args.processes:
         ports = resolve_ports(args.ports, registry)
@@ -192,28 +193,21 @@ def build_cluster(args: argparse.Namespace, registry: ServiceRegistry) -> Cluste
     )
 
 
-def serve(cluster: Cluster | ProcessCluster, stop: StopRequest, echo: LogSink | None) -> bool:
-    """Start the cluster, print its table, then echo its logs to `echo` (threads mode; a
-    ProcessCluster shows its children's) and keep it up until a stop signal; with
-    --processes, report and restart the children that die. False if a stop signal came
-    while it was starting (then there is no table)."""
+def serve(cluster: BaseCluster, stop: StopRequest, echo: LogSink | None) -> bool:
+    """Start the cluster, print its table, then show its logs (threads mode echoes them to
+    `echo`; --processes lets its children's through) and keep it up until a stop signal,
+    reporting the children that die and get restarted. False if a stop signal came while it
+    was starting (then there is no table)."""
     cluster.start()
     if stop.signal is not None:
         return False
-    processes = isinstance(cluster, ProcessCluster)
-    print("Cluster en marcha" + (" (un proceso por servicio)" if processes else "") + ":\n")
+    print(f"{cluster.title}:\n")
     panel_url = cluster.panel_url() if cluster.has_panel else None
-    print_table(
-        cluster.urls(), Path(cluster.data_dir), cluster.pids() if processes else None, panel_url
-    )
-    if echo is not None and isinstance(cluster, Cluster):
-        cluster.logbook.start_echo(echo)
-    if processes:
-        cluster.release_output()
+    print_table(cluster.urls(), cluster.data_dir, cluster.pids(), panel_url)
+    cluster.show_logs(echo)
     while stop.signal is None:
-        if processes:
-            for died in cluster.supervise():
-                print(died.message(), flush=True)
+        for died in cluster.supervise():
+            print(died.message(), flush=True)
         time.sleep(TICK_S)
     return True
 

@@ -3,19 +3,19 @@
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from microservicios.cluster.base import BaseCluster
 from microservicios.common.context import context_of
-from microservicios.common.faults import Faults, InvalidFaultsError, checked_faults
+from microservicios.common.faults import Faults
 from microservicios.common.registry import SERVICES, AppFactory, ServiceRegistry
 from microservicios.common.secrets import random_secret
 from microservicios.common.service_clients import BreakerFactory
 from microservicios.common.settings import Settings
 from microservicios.database.sqlite import SQLITE_COMPANIONS
-from microservicios.panel import Panel
 from microservicios.serve.runner import (
     START_TIMEOUT_S,
     ClusterError,
@@ -23,7 +23,7 @@ from microservicios.serve.runner import (
     wait_until_healthy,
 )
 from microservicios.telemetry.logbook import LogBook
-from microservicios.telemetry.logs import LogRecord
+from microservicios.telemetry.logs import LogRecord, LogSink
 from microservicios.telemetry.traces import Trace, build_trace
 
 Ports = None | str | dict[str, int]
@@ -79,7 +79,7 @@ def _status_badge(up: bool) -> str:
     return f"<span style='{dot}'></span>{text}"
 
 
-class Cluster:
+class Cluster(BaseCluster):
     """Starts, stops, kills and revives the four apps; each owns its database and clients.
 
     `fresh=True` deletes the data of earlier runs before the first start. `settings` is a
@@ -104,18 +104,16 @@ class Cluster:
         app_options: dict[str, dict[str, Any]] | None = None,
         panel: bool = True,
     ) -> None:
-        self.host = host
         self._base_settings = settings if isinstance(settings, Settings) else None
         self._overrides = {} if isinstance(settings, Settings) else dict(settings or {})
         if data_dir is None:
             data_dir = self._base_settings.data_dir if self._base_settings else "data"
-        self.data_dir = Path(data_dir)
-        self.logbook = LogBook(echo=echo_logs)
-        self.fresh = fresh
         # The registry's services plus any given here (lab 6), in start order: the gateway
         # last, once everything it routes to is up.
-        self.registry = SERVICES.with_factories(factories or {})
-        self.names = self.registry.names
+        registry = SERVICES.with_factories(factories or {})
+        super().__init__(registry, Path(data_dir), host=host, panel=panel)
+        self.logbook = LogBook(echo=echo_logs)
+        self.fresh = fresh
         self._app_options = {name: dict((app_options or {}).get(name, {})) for name in self.names}
         if breaker_factory is not None:
             for options in self._app_options.values():
@@ -126,14 +124,10 @@ class Cluster:
         # One kill, revive or stop at a time: the panel's buttons run them on other threads,
         # and a revive must not start while a kill is still waiting for the old server.
         self._lifecycle = threading.Lock()
-        # kill/revive/inject/heal, with wall-clock times, to mark them on timelines.
-        self.marks: list[dict[str, Any]] = []
-        # The live panel (see panel_url()); it learns what happens from the log records.
-        self._panel = Panel(self, host=host) if panel else None
 
     # --- lifecycle -----------------------------------------------------------------
 
-    def start(self) -> "Cluster":
+    def start(self) -> Self:
         """Start all four services; returns once each answers /health."""
         if self._runners and any(runner.running for runner in self._runners.values()):
             print("El cluster ya está en marcha:", ", ".join(self.urls().values()))
@@ -202,72 +196,14 @@ class Cluster:
             self._wait_healthy(name, deadline)
         self._mark(name, "revive")
 
-    def inject(
-        self,
-        name: str,
-        *,
-        latency: float = 0.0,
-        error_rate: float = 0.0,
-        status: int = 503,
-        hang: bool = False,
-        jitter: float = 0.0,
-        drop_rate: float = 0.0,
-    ) -> Faults:
-        """Make one service slow (latency s, plus up to jitter s at random), flaky (error_rate
-        with status), hang, or leave a fraction of requests unanswered (drop_rate)."""
-        fields = dict(latency=latency, jitter=jitter, error_rate=error_rate, status=status)
-        try:
-            faults = checked_faults({**fields, "hang": hang, "drop_rate": drop_rate})
-        except InvalidFaultsError as exc:
-            raise ClusterError(str(exc)) from None
-        context_of(self._running_app(name)).faults.inject(faults)
-        self._mark(name, "inject", **faults.model_dump())
-        return faults
-
-    def heal(self, name: str) -> None:
-        """Remove the faults injected into one service (hung requests resume)."""
-        context_of(self._running_app(name)).faults.heal()
-        self._mark(name, "heal")
-
-    def __enter__(self) -> "Cluster":
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     # --- inspection ----------------------------------------------------------------
 
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self._runner(name).port}"
 
-    def urls(self) -> dict[str, str]:
-        return {name: self.url(name) for name in self.names}
-
     def status(self) -> dict[str, bool]:
         """Which services are up right now."""
         return {name: self._runner(name).running for name in self.names}
-
-    @property
-    def has_panel(self) -> bool:
-        return self._panel is not None
-
-    def panel_url(self) -> str:
-        """The live panel's address, with its token: open it in a browser tab."""
-        if self._panel is None:
-            raise ClusterError("Este cluster se creó con panel=False.")
-        if not self._panel.running:
-            raise ClusterError("El cluster no está en marcha: llamá primero a start().")
-        return self._panel.url
-
-    def panel_thread_id(self) -> int | None:
-        """The native id of the thread serving the panel (for the benchmark's CPU figure)."""
-        return None if self._panel is None else self._panel.thread_id
-
-    def panel(self, height: int = 720) -> Any:
-        """The live panel inside the notebook (an IFrame in JupyterLab)."""
-        from IPython.display import IFrame
-
-        return IFrame(self.panel_url(), width="100%", height=height)
 
     def logs(
         self,
@@ -290,6 +226,11 @@ class Cluster:
             since=since,
             **fields,
         )
+
+    def show_logs(self, echo: LogSink | None) -> None:
+        """Echo the captured log records to `echo` from now on (the CLI's stderr)."""
+        if echo is not None:
+            self.logbook.start_echo(echo)
 
     def trace(self, request_or_trace_id: str, wait: float = 1.0) -> Trace:
         """The timeline of one request across services (a waterfall in a notebook).
@@ -337,8 +278,12 @@ class Cluster:
 
     # --- helpers -------------------------------------------------------------------
 
-    def _mark(self, name: str, action: str, **details: Any) -> None:
-        self.marks.append({"at": time.time(), "service": name, "action": action, **details})
+    def _set_faults(self, name: str, faults: Faults | None) -> None:
+        injector = context_of(self._running_app(name)).faults
+        if faults is None:
+            injector.heal()
+        else:
+            injector.inject(faults)
 
     def _running_app(self, name: str) -> FastAPI:
         runner = self._runner(name)
@@ -348,7 +293,7 @@ class Cluster:
 
     def _runner(self, name: str) -> ServiceRunner:
         if name not in self.names:
-            raise ClusterError(f"Servicio desconocido: '{name}'. Válidos: {list(self.names)}.")
+            raise self._unknown_service(name)
         if name not in self._runners:
             raise ClusterError("El cluster no está en marcha: llamá primero a start().")
         return self._runners[name]

@@ -12,16 +12,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Self
 
+from microservicios.cluster.base import BaseCluster
 from microservicios.cluster.held_output import HeldOutput
 from microservicios.cluster.remote_faults import send_faults
 from microservicios.cluster.supervision import Child, ChildExit, stop_processes
-from microservicios.common.faults import Faults, InvalidFaultsError, checked_faults
+from microservicios.common.faults import Faults
 from microservicios.common.registry import SERVICES, ServiceRegistry
 from microservicios.common.secrets import random_secret
 from microservicios.common.settings import Settings
-from microservicios.panel import Panel
 from microservicios.serve.runner import (
     START_TIMEOUT_S,
     ClusterError,
@@ -29,13 +29,16 @@ from microservicios.serve.runner import (
     bind_socket,
     wait_until_healthy,
 )
+from microservicios.telemetry.logs import LogSink
 
 HEALTH_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
 
-class ProcessCluster:
+class ProcessCluster(BaseCluster):
     """Starts one uvicorn process per service, restarts one that dies, and stops them all."""
+
+    title = "Cluster en marcha (un proceso por servicio)"
 
     def __init__(
         self,
@@ -49,12 +52,11 @@ class ProcessCluster:
         panel: bool = False,
         announce: Callable[[str], None] = lambda line: None,
     ) -> None:
-        self.host = host
+        super().__init__(registry, data_dir, host=host, panel=panel)
         # Where to tell a person about a process that changed (the CLI prints it): the
         # table's PIDs are stale after a restart, and `kill -9 <PID>` is part of the lesson.
         self._announce = announce
         self.quiet = quiet
-        self._panel = Panel(self, host=host) if panel else None
         # The CLI holds the children's logs until its table is out (release_output()), and
         # shows them readable unless `json_logs`; the panel reads them as records.
         self._held = None
@@ -65,16 +67,11 @@ class ProcessCluster:
                 json_lines=json_logs,
                 on_record=self._panel.activity if self._panel else None,
             )
-        self.data_dir = data_dir
-        self.registry = registry
-        self.names = registry.names
         self.factories = self._import_paths(registry)
         self.ports = self._resolve(ports)
         self._children: dict[str, Child] = {}
         # supervise() runs on the launcher's thread; kill() and revive() on the panel's.
         self._lock = threading.RLock()
-        # kill/revive/inject/heal, with wall-clock times (as Cluster.marks).
-        self.marks: list[dict[str, Any]] = []
         # Nobody chose a secret: one of this run's own, shared by the children (restarts too).
         self._secret = None if Settings().secret_configured else random_secret()
 
@@ -98,9 +95,6 @@ class ProcessCluster:
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.ports[name]}"
 
-    def urls(self) -> dict[str, str]:
-        return {name: self.url(name) for name in self.registry.names}
-
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env["DATA_DIR"] = str(self.data_dir)
@@ -113,13 +107,13 @@ class ProcessCluster:
             env[f"{name.upper()}_SERVICE_URL"] = self.url(name)
         return env
 
-    def start(self) -> None:
+    def start(self) -> Self:
         """Start every service; returns once each answers /health."""
         deadline = time.monotonic() + max(HEALTH_TIMEOUT_S, START_TIMEOUT_S)
         try:
-            for name in self.registry.names:
+            for name in self.names:
                 self._children[name] = Child(self._spawn(name), started_at=time.monotonic())
-            for name in self.registry.names:
+            for name in self.names:
                 self._wait_healthy(name, deadline)
                 self._children[name].answered = True
             if self._panel is not None:
@@ -128,6 +122,11 @@ class ProcessCluster:
             self.stop()
             self.release_output()  # a child's error message explains the failed start
             raise
+        return self
+
+    def show_logs(self, echo: LogSink | None) -> None:
+        """Let the children's held log lines through: each writes its own, so not to `echo`."""
+        self.release_output()
 
     def release_output(self) -> None:
         """Let the children's held log lines through (no-op unless `hold_output`)."""
@@ -177,7 +176,7 @@ class ProcessCluster:
                     self._announce_started(name, child)
         return exits
 
-    # --- what the panel does (as Cluster's methods of the same names) ------------------
+    # --- what the panel does (inject and heal, in BaseCluster, call _set_faults) -------
 
     def kill(self, name: str) -> None:
         """Kill a service's process at once (no goodbye), and keep it down until revive()."""
@@ -206,37 +205,14 @@ class ProcessCluster:
         self._announce_started(name, child)
         self._mark(name, "revive")
 
-    def inject(self, name: str, **faults: Any) -> Faults:
-        """Make one service slow, flaky, hang or drop requests, through its token-protected
-        fault route (the fields of `Faults`: latency, jitter, error_rate, status, hang,
-        drop_rate)."""
-        try:
-            chosen = checked_faults(faults)
-        except InvalidFaultsError as exc:
-            raise ClusterError(str(exc)) from None
+    def _set_faults(self, name: str, faults: Faults | None) -> None:
+        """Through the service's token-protected fault route (see remote_faults.py)."""
         self._child(name)  # a known service
-        send_faults(name, self.url(name), self._service_secret(), chosen)
-        self._mark(name, "inject", **chosen.model_dump())
-        return chosen
-
-    def heal(self, name: str) -> None:
-        """Remove the faults injected into one service."""
-        self._child(name)
-        send_faults(name, self.url(name), self._service_secret(), None)
-        self._mark(name, "heal")
-
-    @property
-    def has_panel(self) -> bool:
-        return self._panel is not None
-
-    def panel_url(self) -> str:
-        if self._panel is None or not self._panel.running:
-            raise ClusterError("Este cluster no tiene el panel en marcha.")
-        return self._panel.url
+        send_faults(name, self.url(name), self._service_secret(), faults)
 
     def _child(self, name: str) -> Child:
         if name not in self._children:
-            raise ClusterError(f"Servicio desconocido: '{name}'. Válidos: {list(self.names)}.")
+            raise self._unknown_service(name)
         return self._children[name]
 
     def _service_secret(self) -> str:
@@ -244,9 +220,6 @@ class ProcessCluster:
 
     def _announce_started(self, name: str, child: Child) -> None:
         self._announce(f"El servicio '{name}' arrancó de nuevo (pid {child.process.pid}).")
-
-    def _mark(self, name: str, action: str, **details: Any) -> None:
-        self.marks.append({"at": time.time(), "service": name, "action": action, **details})
 
     def status(self) -> dict[str, bool]:
         """Which services are up: their process runs and has answered /health since it

@@ -221,8 +221,7 @@ def _act(source: PanelSource, name: str, verb: str, faults: Faults | None) -> st
         source.heal(name)
         return f"'{name}' curado: sin fallas."
     assert faults is not None
-    # Only the fields the form sent: the others are the defaults anyway.
-    source.inject(name, **faults.model_dump(exclude_unset=True))
+    source.inject_faults(name, faults)  # already checked, by _faults_from
     return f"Fallas inyectadas en '{name}'."
 
 

@@ -2,6 +2,8 @@
 
 from typing import Any, Protocol
 
+from microservicios.common.faults import Faults
+
 
 class PanelSource(Protocol):
     """A running cluster the panel can watch and act on; errors are `ClusterError`s."""
@@ -17,8 +19,9 @@ class PanelSource(Protocol):
 
     def revive(self, name: str) -> None: ...
 
-    def inject(
-        self, name: str, *, latency: float, error_rate: float, status: int, hang: bool
-    ) -> Any: ...
+    def inject_faults(self, name: str, faults: Faults) -> Faults:
+        """Give one service these faults (every field of `Faults`: latency, jitter,
+        error_rate, status, hang, drop_rate), which the panel has checked already."""
+        ...
 
     def heal(self, name: str) -> None: ...

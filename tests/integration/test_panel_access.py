@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from microservicios.common.faults import Faults
 from microservicios.panel import Panel
 from microservicios.serve.errors import ClusterError
 from tests.helpers import RawResponse, raw_request
@@ -37,8 +38,9 @@ class FakeCluster:
         self.up[name] = True
         self.done.append(("revive", name))
 
-    def inject(self, name: str, **faults) -> None:
+    def inject_faults(self, name: str, faults: Faults) -> Faults:
         self.done.append(("inject", name, faults))
+        return faults
 
     def heal(self, name: str) -> None:
         self.done.append(("heal", name))
@@ -127,7 +129,7 @@ def test_actions_reach_the_cluster(panel: Panel, fake: FakeCluster):
     assert fake.done == [
         ("kill", "items"),
         ("revive", "items"),
-        ("inject", "items", faults),
+        ("inject", "items", Faults(**faults)),
         ("heal", "items"),
     ]
 
