@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from microservicios.common.settings import Settings
+
 CLOSED = "closed"
 OPEN = "open"
 HALF_OPEN = "half_open"
@@ -50,9 +52,19 @@ class BreakerTransition:
 
 @dataclass(frozen=True)
 class BreakerConfig:
-    failure_threshold: int = 5
-    reset_timeout: float = 5.0
-    half_open_max_calls: int = 1
+    """When a breaker opens and how it probes; the defaults are `Settings`' own."""
+
+    failure_threshold: int = Settings.default_for("breaker_failure_threshold")
+    reset_timeout: float = Settings.default_for("breaker_reset_timeout")
+    half_open_max_calls: int = Settings.default_for("breaker_half_open_max_calls")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "BreakerConfig":
+        return cls(
+            failure_threshold=settings.breaker_failure_threshold,
+            reset_timeout=settings.breaker_reset_timeout,
+            half_open_max_calls=settings.breaker_half_open_max_calls,
+        )
 
 
 TransitionHook = Callable[[BreakerTransition], None]

@@ -126,7 +126,7 @@ class AttemptFailedError(Exception):
         self.reason = reason
 
 
-def create_http_session(keepalive_timeout: float = 2.5) -> aiohttp.ClientSession:
+def create_http_session(keepalive_timeout: float) -> aiohttp.ClientSession:
     """One pooled session per app instance; must be created inside the app's event loop.
 
     `keepalive_timeout` must be shorter than the servers' own keep-alive timeout: a request
@@ -139,6 +139,11 @@ def create_http_session(keepalive_timeout: float = 2.5) -> aiohttp.ClientSession
         cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=False,
     )
+
+
+def server_error(status: int) -> bool:
+    """For a service calling its dependencies: any 5xx answer counts against the target."""
+    return status >= 500
 
 
 class ServiceClient:
@@ -157,8 +162,8 @@ class ServiceClient:
         breaker: CircuitBreaker,
         policy: RetryPolicy,
         timeouts: CallTimeouts,
-        is_failure: Callable[[int], bool] = lambda status: status >= 500,
-        budget: RetryBudget | None = None,
+        budget: RetryBudget,
+        is_failure: Callable[[int], bool] = server_error,
     ) -> None:
         self.caller = caller
         self.target = target
@@ -167,7 +172,7 @@ class ServiceClient:
         self.policy = policy
         self.timeouts = timeouts
         self.is_failure = is_failure
-        self.budget = budget or RetryBudget()
+        self.budget = budget
         self._session = session
         self._secret = secret
         self._logger = logger

@@ -13,15 +13,27 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from microservicios.common.settings import Settings
+
 
 @dataclass
 class RetryBudget:
-    ratio: float = 0.2  # retries allowed per request sent, over the window
-    min_retries: int = 10  # retries always allowed per window, however quiet the client
-    window: float = 10.0  # seconds
+    """One client's budget; built from `Settings`, the one source of defaults."""
+
+    ratio: float  # retries allowed per request sent, over the window
+    min_retries: int  # retries always allowed per window, however quiet the client
+    window: float  # seconds
     clock: Callable[[], float] = time.monotonic
     _requests: deque[float] = field(default_factory=deque, repr=False)
     _retries: deque[float] = field(default_factory=deque, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "RetryBudget":
+        return cls(
+            ratio=settings.retry_budget_ratio,
+            min_retries=settings.retry_budget_min,
+            window=settings.retry_budget_window,
+        )
 
     def record_request(self) -> None:
         """A first attempt was made (retries are counted by `try_spend`)."""

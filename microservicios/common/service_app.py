@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from microservicios.common.breaker import CircuitBreaker
-from microservicios.common.client import CallTimeouts, create_http_session
+from microservicios.common.client import CallTimeouts, create_http_session, server_error
 from microservicios.common.context import AppContext, HealthReport, attach_context
 from microservicios.common.faults import FaultInjector
 from microservicios.common.limits import RequestLimits
@@ -32,12 +32,7 @@ from microservicios.common.secrets import (
     listening_host,
     uses_placeholder_secret,
 )
-from microservicios.common.service_clients import (
-    BreakerFactory,
-    build_breakers,
-    build_clients,
-    server_error,
-)
+from microservicios.common.service_clients import BreakerFactory, build_breakers, build_clients
 from microservicios.common.settings import Settings
 from microservicios.common.web.docs import serve_offline_docs
 from microservicios.common.web.faults import FaultMiddleware
@@ -200,13 +195,7 @@ async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
             logger=logger,
             metrics=metrics,
             faults=FaultInjector(logger),
-            limits=RequestLimits(
-                max_body_bytes=settings.max_body_bytes,
-                max_header_count=settings.max_header_count,
-                max_header_bytes=settings.max_header_bytes,
-                body_timeout=settings.body_timeout,
-                max_in_flight=settings.max_in_flight,
-            ),
+            limits=RequestLimits.from_settings(settings),
             breakers=breakers,
             clients=clients,
             database=database,

@@ -56,11 +56,7 @@ def build_breakers(
     factory: BreakerFactory = CircuitBreaker,
 ) -> dict[str, CircuitBreaker]:
     """One breaker per target, configured from settings, reporting its transitions."""
-    config = BreakerConfig(
-        failure_threshold=settings.breaker_failure_threshold,
-        reset_timeout=settings.breaker_reset_timeout,
-        half_open_max_calls=settings.breaker_half_open_max_calls,
-    )
+    config = BreakerConfig.from_settings(settings)
     hook = report_transitions(logger, metrics)
     return {target: factory(caller, target, config, on_transition=hook) for target in targets}
 
@@ -89,18 +85,9 @@ def build_clients(
             metrics=metrics,
             breaker=breaker,
             policy=RetryPolicy.from_settings(settings, retryable_statuses=retryable_statuses),
-            budget=RetryBudget(
-                ratio=settings.retry_budget_ratio,
-                min_retries=settings.retry_budget_min,
-                window=settings.retry_budget_window,
-            ),
+            budget=RetryBudget.from_settings(settings),
             timeouts=timeouts or CallTimeouts.from_settings(settings),
             is_failure=is_failure,
         )
         for target, breaker in breakers.items()
     }
-
-
-def server_error(status: int) -> bool:
-    """For a service calling its dependencies: any 5xx answer counts against the target."""
-    return status >= 500

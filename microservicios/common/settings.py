@@ -121,6 +121,12 @@ class Settings(BaseSettings):
         # Earlier sources win: arguments, then the environment, then .env.
         return init_settings, env_settings, url_variables, dotenv_settings, file_secret_settings
 
+    @classmethod
+    def default_for(cls, name: str) -> Any:
+        """The value of setting `name` when nothing sets it, for a part built without a
+        `Settings` (a lab's hand-made `BreakerConfig()`, the panel's server)."""
+        return cls.model_fields[name].get_default(call_default_factory=True)
+
     @field_validator("service_urls")
     @classmethod
     def _complete_service_urls(cls, urls: dict[str, str]) -> dict[str, str]:

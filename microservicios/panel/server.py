@@ -6,6 +6,7 @@ prints `panel.url`, which carries the panel's token.
 
 import time
 
+from microservicios.common.settings import Settings
 from microservicios.panel.access import PanelAccess, new_token
 from microservicios.panel.activity import Activity
 from microservicios.panel.app import PanelState, create_panel_app
@@ -33,7 +34,10 @@ class Panel:
 
     def start(self) -> "Panel":
         self._runner.bind()
-        self._runner.launch()
+        # The panel has no Settings of its own: its server keeps the settings' defaults.
+        self._runner.launch(
+            Settings.default_for("server_keepalive_timeout"), Settings.default_for("header_timeout")
+        )
         self._runner.wait_started(time.monotonic() + START_TIMEOUT_S)
         return self
 

@@ -32,10 +32,11 @@ def bind_socket(host: str, port: int, service: str) -> socket.socket:
         return socket.create_server((host, port))
     except OSError as exc:
         # The operating system's text is in English (and differs per system): say it here.
-        reason = {
+        reasons: dict[int | None, str] = {
             errno.EADDRINUSE: "ya lo está usando otro cluster u otro programa",
             errno.EACCES: "el sistema no da permiso para usar ese puerto",
-        }.get(exc.errno, f"el sistema lo rechazó (error {exc.errno})")
+        }
+        reason = reasons.get(exc.errno, f"el sistema lo rechazó (error {exc.errno})")
         raise PortUnavailableError(service, port, reason) from exc
 
 
@@ -109,7 +110,7 @@ class ThreadServer(uvicorn.Server):
         self.killed.set()
         if self.loop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self._cut_connections)
-        self.config.timeout_graceful_shutdown = 0.05
+        self.config.timeout_graceful_shutdown = 0.05  # type: ignore[assignment]  # a float works
         self.should_exit = True
 
     def _cut_connections(self) -> None:
@@ -165,8 +166,11 @@ class ServiceRunner:
         """The native id of the serving thread, while it runs."""
         return None if self._thread is None else self._thread.native_id
 
-    def launch(self, keepalive_timeout: float = 5.0, header_timeout: float = 10.0) -> None:
-        """Start serving in a new thread; returns at once (see `wait_started`)."""
+    def launch(self, keepalive_timeout: float, header_timeout: float) -> None:
+        """Start serving in a new thread; returns at once (see `wait_started`).
+
+        The timeouts are the settings' `server_keepalive_timeout` and `header_timeout`.
+        """
         sock = self._socket or bind_socket(self.host, self.port, self.service)
         self._socket = None
         self.app = self._app_factory()
@@ -178,7 +182,7 @@ class ServiceRunner:
             proxy_headers=False,  # nothing here sits behind a reverse proxy: skip X-Forwarded-*
             lifespan="on",
             timeout_graceful_shutdown=1,
-            timeout_keep_alive=keepalive_timeout,  # type: ignore[arg-type]  (a float works)
+            timeout_keep_alive=keepalive_timeout,  # type: ignore[arg-type]  # a float works
             http=partial(HeaderDeadlineProtocol, header_timeout=header_timeout),  # type: ignore[arg-type]
         )
         # A start failure is this runner's to report (`wait_started`), not uvicorn's.

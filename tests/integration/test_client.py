@@ -12,6 +12,8 @@ from microservicios.common.retry import RetryPolicy
 from microservicios.common.retry_budget import RetryBudget
 from microservicios.telemetry.logs import EventLogger
 
+KEEPALIVE = 2.5  # seconds a pooled connection may idle: longer than any scenario here
+
 
 class Behaviour:
     """What the fake server does with each connection; counts the requests it saw."""
@@ -81,6 +83,7 @@ def make_client(base_url: str, session, records: list, threshold: int = 5) -> Se
         breaker=CircuitBreaker("orders", "items", BreakerConfig(failure_threshold=threshold)),
         policy=RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.002, retry_after_cap=1.0),
         timeouts=CallTimeouts(connect=0.2, attempt=0.2, deadline=2.0),
+        budget=RetryBudget(ratio=0.2, min_retries=10, window=10.0),
     )
 
 
@@ -97,7 +100,7 @@ def test_refused_connection_is_not_sent_and_retried_even_for_post(nowhere: str) 
 
     async def scenario() -> list:
         records: list = []
-        async with create_http_session() as session:
+        async with create_http_session(KEEPALIVE) as session:
             client = make_client(nowhere, session, records)
             with pytest.raises(ServiceUnavailableError, match="no acepta conexiones"):
                 await client.request("POST", "/x", json={})
@@ -112,7 +115,7 @@ def test_timeout_on_post_is_not_retried() -> None:
     async def scenario() -> tuple[list, int]:
         records: list = []
         behaviour = Behaviour("hang")
-        async with fake_server(behaviour) as url, create_http_session() as session:
+        async with fake_server(behaviour) as url, create_http_session(KEEPALIVE) as session:
             client = make_client(url, session, records)
             with pytest.raises(ServiceUnavailableError, match="no respondió a tiempo"):
                 await client.request("POST", "/x", json={})
@@ -128,7 +131,7 @@ def test_timeout_on_get_is_retried() -> None:
 
     async def scenario() -> int:
         behaviour = Behaviour("hang")
-        async with fake_server(behaviour) as url, create_http_session() as session:
+        async with fake_server(behaviour) as url, create_http_session(KEEPALIVE) as session:
             client = make_client(url, session, [])
             with pytest.raises(ServiceUnavailableError):
                 await client.request("GET", "/x")
@@ -143,7 +146,7 @@ def test_post_with_idempotency_key_is_retried_after_disconnect() -> None:
     async def scenario() -> tuple[list, int]:
         records: list = []
         behaviour = Behaviour("drop")
-        async with fake_server(behaviour) as url, create_http_session() as session:
+        async with fake_server(behaviour) as url, create_http_session(KEEPALIVE) as session:
             client = make_client(url, session, records)
             with pytest.raises(ServiceUnavailableError, match="cortó la conexión"):
                 await client.request("POST", "/x", json={}, headers=[("Idempotency-Key", "k")])
@@ -159,7 +162,7 @@ def test_503_is_returned_after_retries_and_counts_as_failure() -> None:
 
     async def scenario() -> tuple[int, int, dict]:
         behaviour = Behaviour("answer", status=503)
-        async with fake_server(behaviour) as url, create_http_session() as session:
+        async with fake_server(behaviour) as url, create_http_session(KEEPALIVE) as session:
             client = make_client(url, session, [], threshold=10)
             response = await client.request("GET", "/x")
             return response.status, behaviour.requests, client.breaker.snapshot()
@@ -175,7 +178,7 @@ def test_4xx_is_an_answer_not_a_failure(status: int) -> None:
 
     async def scenario() -> tuple[int, int, dict]:
         behaviour = Behaviour("answer", status=status)
-        async with fake_server(behaviour) as url, create_http_session() as session:
+        async with fake_server(behaviour) as url, create_http_session(KEEPALIVE) as session:
             client = make_client(url, session, [], threshold=1)
             response = await client.request("GET", "/x")
             return response.status, behaviour.requests, client.breaker.snapshot()
@@ -190,7 +193,7 @@ def test_open_breaker_refuses_without_touching_the_network() -> None:
 
     async def scenario() -> tuple[int, int, float | None]:
         behaviour = Behaviour("answer", status=503)
-        async with fake_server(behaviour) as url, create_http_session() as session:
+        async with fake_server(behaviour) as url, create_http_session(KEEPALIVE) as session:
             client = make_client(url, session, [], threshold=2)
             await client.request("GET", "/x")  # attempts 1-2 fail: circuit opens
             before = behaviour.requests
@@ -220,7 +223,7 @@ def test_service_token_and_request_id_are_sent() -> None:
         server = await asyncio.start_server(capture, host="127.0.0.1", port=0)
         url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
         request_id_var.set("req-42")
-        async with create_http_session() as session:
+        async with create_http_session(KEEPALIVE) as session:
             await make_client(url, session, []).request("GET", "/x")
         server.close()
 
@@ -234,7 +237,7 @@ def test_breaker_state_is_open_after_repeated_refusals(nowhere: str) -> None:
     """Refused connections count as failures and open the circuit."""
 
     async def scenario() -> str:
-        async with create_http_session() as session:
+        async with create_http_session(KEEPALIVE) as session:
             client = make_client(nowhere, session, [], threshold=3)
             with pytest.raises(ServiceUnavailableError):
                 await client.request("GET", "/x")
@@ -275,7 +278,7 @@ def test_a_retry_storm_is_bounded_by_the_budget() -> None:
     async def scenario() -> tuple[int, list, float]:
         records: list = []
         behaviour = Behaviour("ok", status=503)
-        async with fake_server(behaviour) as url, create_http_session() as session:
+        async with fake_server(behaviour) as url, create_http_session(KEEPALIVE) as session:
             client = make_client(url, session, records, threshold=10_000)
             client.budget = RetryBudget(ratio=0.2, min_retries=10, window=60)
             for number in range(100):

@@ -102,7 +102,7 @@ def served_gateway(echo_settings) -> Iterator[str]:
         "gateway", "127.0.0.1", 0, lambda: create_app(echo_settings, log_sinks=[])
     )
     runner.bind()
-    runner.launch()
+    runner.launch(echo_settings.server_keepalive_timeout, echo_settings.header_timeout)
     try:
         runner.wait_started(time.monotonic() + START_TIMEOUT_S)
         yield f"http://127.0.0.1:{runner.port}"

@@ -28,11 +28,14 @@ def served(app_factory: Any) -> Iterator[str]:
     """Serve one app (built by `app_factory()`) with uvicorn on a free port; yields its URL."""
     import time
 
+    from microservicios.common.settings import Settings
     from microservicios.serve.runner import START_TIMEOUT_S, ServiceRunner
 
     runner = ServiceRunner("lab", "127.0.0.1", 0, app_factory)
     runner.bind()
-    runner.launch()
+    runner.launch(
+        Settings.default_for("server_keepalive_timeout"), Settings.default_for("header_timeout")
+    )
     try:
         runner.wait_started(time.monotonic() + START_TIMEOUT_S)
         yield f"http://127.0.0.1:{runner.port}"
