@@ -1,6 +1,6 @@
 """The skeleton every app shares: FastAPI instance, middleware, errors, /health, /metrics.
 
-`build_app` only describes the app (an `AppBlueprint`); the app's resources — logger,
+`build_app` builds the app an `AppSpec` describes; the app's resources — logger,
 metrics, breakers, database engine, HTTP session and clients — are built when it starts,
 in its lifespan, into one `AppContext`, and released when it stops. Two instances of a
 service never share anything.
@@ -11,14 +11,15 @@ the server as that one Spanish line, not as a traceback (`ExplainsStartFailure`)
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp
 
 from microservicios.common.breaker import CircuitBreaker
 from microservicios.common.client import CallTimeouts, create_http_session, server_error
@@ -51,85 +52,71 @@ from microservicios.telemetry.metrics import Metrics
 
 # A service's opener returns a Database; lab 6's returns a SQLite engine and sessionmaker.
 DatabaseOpener = Callable[[str], Database | tuple[Engine, sessionmaker[Session]]]
-BackgroundTask = Callable[[Any], Awaitable[None]]  # receives the app's context
+# Runs while the app is up. It receives the app's context; a service whose context is a
+# subclass (orders) checks that it got its own.
+BackgroundTask = Callable[[AppContext], Coroutine[Any, Any, None]]
+Middleware = Callable[[ASGIApp], ASGIApp]  # an ASGI middleware class, as Starlette takes it
 
 
 @dataclass(frozen=True, kw_only=True)
-class AppBlueprint:
-    """Everything needed to build an app's context when it starts."""
+class AppSpec:
+    """What one app is: its name and documentation, its parts and its plug-in points.
+
+    A service builds one and hands it to `build_app`; the app's lifespan builds the context
+    from it (`running_context`) each time the app starts.
+    """
 
     service: str
+    title: str
+    description: str
     settings: Settings
     open_database: DatabaseOpener | None = None
     dependencies: tuple[str, ...] = ()  # services this one calls: a breaker and client each
-    log_sinks: tuple[LogSink, ...] | None = None  # None: JSON lines to stderr
+    log_sinks: Sequence[LogSink] | None = None  # None: JSON lines to stderr
+    inner_middleware: tuple[Middleware, ...] = ()  # inside the request-id one, before routing
     background: tuple[BackgroundTask, ...] = ()  # coroutines that run while the app is up
     timeouts: CallTimeouts | None = None  # None: from settings
-    breaker_factory: BreakerFactory = CircuitBreaker
-    is_failure: Callable[[int], bool] = server_error
+    # Plug-in points for the labs: the breakers' class (same signature as CircuitBreaker;
+    # None: CircuitBreaker), and routers included before the service's own.
+    breaker_factory: BreakerFactory | None = None
+    routers: tuple[APIRouter, ...] = ()
+    is_failure: Callable[[int], bool] = server_error  # which answers count against a target
+    app_class: Callable[..., FastAPI] = FastAPI
     context_class: type[AppContext] = AppContext
     health_reports: tuple[HealthReport, ...] = ()
     host: str | None = None  # where it listens, if the caller knows (a cluster does)
     retryable_statuses: frozenset[int] = RETRYABLE_STATUSES  # answers its clients retry
 
 
-def build_app(
-    *,
-    service: str,
-    title: str,
-    description: str,
-    settings: Settings,
-    open_database: DatabaseOpener | None = None,
-    dependencies: tuple[str, ...] = (),
-    log_sinks: list[LogSink] | None = None,
-    inner_middleware: tuple[type, ...] = (),
-    background: tuple[BackgroundTask, ...] = (),
-    timeouts: CallTimeouts | None = None,
-    breaker_factory: BreakerFactory | None = None,
-    routers: tuple[APIRouter, ...] = (),
-    is_failure: Callable[[int], bool] = server_error,
-    app_class: Callable[..., FastAPI] = FastAPI,
-    context_class: type[AppContext] = AppContext,
-    health_reports: tuple[HealthReport, ...] = (),
-    host: str | None = None,
-    retryable_statuses: frozenset[int] = RETRYABLE_STATUSES,
-) -> FastAPI:
-    """A FastAPI app with this project's conventions; routes are added by the caller.
+SPEC_FIELDS = tuple(spec_field.name for spec_field in fields(AppSpec))
 
-    `dependencies` names the services this one calls: each gets a circuit breaker and a
-    `ServiceClient` in the context. `inner_middleware` runs inside the request-id
-    middleware, before routing. Plug-in points for the labs: `breaker_factory` builds the
-    circuit breakers (same signature as `CircuitBreaker`), and `routers` are included
-    before the service's own.
+
+def build_app(spec: AppSpec | None = None, /, **changes: Any) -> FastAPI:
+    """A FastAPI app with this project's conventions, as `spec` says; routes are added by
+    the caller.
+
+    The fields may also come as keyword arguments, without a spec (lab 6 builds its app
+    so); with a spec, they replace its own: the cluster's `log_sinks` and `host`, a lab's
+    `breaker_factory` or `routers`.
     """
-    blueprint = AppBlueprint(
-        service=service,
-        settings=settings,
-        open_database=open_database,
-        dependencies=dependencies,
-        log_sinks=tuple(log_sinks) if log_sinks is not None else None,
-        background=background,
-        timeouts=timeouts,
-        breaker_factory=breaker_factory or CircuitBreaker,
-        is_failure=is_failure,
-        context_class=context_class,
-        health_reports=health_reports,
-        host=host,
-        retryable_statuses=retryable_statuses,
-    )
+    spec = _complete_spec(spec, changes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with running_context(blueprint) as context:
+        async with running_context(spec) as context:
             attach_context(app, context)
             yield
 
-    app = app_class(
-        title=title, description=description, lifespan=lifespan, docs_url=None, redoc_url=None
+    app = spec.app_class(
+        title=spec.title,
+        description=spec.description,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     serve_offline_docs(app)
     use_relative_slash_redirects(app.router)
-    for middleware in inner_middleware:
+    for middleware in spec.inner_middleware:
         app.add_middleware(middleware)
     app.add_middleware(FaultMiddleware)
     app.add_middleware(RequestGuard)
@@ -137,39 +124,51 @@ def build_app(
     app.add_middleware(ExplainsStartFailure)  # sees only the lifespan
     install_error_handlers(app)
     app.include_router(faults_router)
-    for router in routers:
+    for router in spec.routers:
         app.include_router(router)
     app.include_router(health_router)
     return app
 
 
+def _complete_spec(spec: AppSpec | None, changes: dict[str, Any]) -> AppSpec:
+    """`spec` with `changes`, or a spec of `changes` alone; an unknown field is refused."""
+    unknown = [name for name in changes if name not in SPEC_FIELDS]
+    if unknown:
+        raise TypeError(
+            f"build_app no tiene el parámetro '{unknown[0]}'; los que acepta son: "
+            f"{', '.join(SPEC_FIELDS)}."
+        )
+    return AppSpec(**changes) if spec is None else replace(spec, **changes)
+
+
 @asynccontextmanager
-async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
+async def running_context(spec: AppSpec) -> AsyncIterator[AppContext]:
     """Open the app's resources, yield its context, and close everything on exit.
 
     The exit stack also undoes a start that fails half-way.
     """
-    settings, service = blueprint.settings, blueprint.service
-    logger = EventLogger(service, settings.log_level, blueprint.log_sinks)
+    settings, service = spec.settings, spec.service
+    sinks = None if spec.log_sinks is None else list(spec.log_sinks)
+    logger = EventLogger(service, settings.log_level, sinks)
     try:
-        check_secret(settings, blueprint.host or listening_host())
+        check_secret(settings, spec.host or listening_host())
     except UnsafeSecretError as refusal:
         logger.error("auth.unsafe_secret", detail=str(refusal))
         raise
     metrics = Metrics(service)
     breakers = build_breakers(
         service,
-        blueprint.dependencies,
+        spec.dependencies,
         settings=settings,
         logger=logger,
         metrics=metrics,
-        factory=blueprint.breaker_factory,
+        factory=spec.breaker_factory or CircuitBreaker,
     )
     async with AsyncExitStack() as resources:
         database = None
-        if blueprint.open_database is not None:
+        if spec.open_database is not None:
             url = settings.database_url(service)
-            database = as_database(opening_sqlite(service, url, blueprint.open_database))
+            database = as_database(opening_sqlite(service, url, spec.open_database))
             resources.push_async_callback(database.dispose)
             await migrate_at_start(service, settings.database_url(service), database, logger)
         clients = {}
@@ -183,13 +182,13 @@ async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
                 settings=settings,
                 logger=logger,
                 metrics=metrics,
-                timeouts=blueprint.timeouts,
-                is_failure=blueprint.is_failure,
-                retryable_statuses=blueprint.retryable_statuses,
+                timeouts=spec.timeouts,
+                is_failure=spec.is_failure,
+                retryable_statuses=spec.retryable_statuses,
             )
-        health_reports = [breakers_health] if breakers else []
-        health_reports.extend(blueprint.health_reports)
-        context = blueprint.context_class(
+        health_reports: list[HealthReport] = [breakers_health] if breakers else []
+        health_reports.extend(spec.health_reports)
+        context = spec.context_class(
             service=service,
             settings=settings,
             logger=logger,
@@ -201,7 +200,7 @@ async def running_context(blueprint: AppBlueprint) -> AsyncIterator[AppContext]:
             database=database,
             health_reports=health_reports,
         )
-        for task_function in blueprint.background:
+        for task_function in spec.background:
             task = asyncio.create_task(task_function(context))
             resources.push_async_callback(_cancel, task)
         _log_started(context)

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from microservicios.common.client import CallTimeouts
 from microservicios.common.retry import NO_STATUSES
-from microservicios.common.service_app import build_app
+from microservicios.common.service_app import AppSpec, build_app
 from microservicios.common.settings import Settings
 from microservicios.common.web.faults import FaultMiddleware
 from microservicios.common.web.middleware import RequestContextMiddleware
@@ -62,11 +62,11 @@ def upstream_failed(status: int) -> bool:
 
 
 def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
-    """One independent instance. `options` go to `build_app`: log_sinks, breaker_factory,
-    routers (the plug-in points used by the cluster and the labs)."""
+    """One independent instance. `options` replace fields of its `AppSpec`: log_sinks,
+    breaker_factory, routers (the plug-in points used by the cluster and the labs)."""
     settings = settings or Settings()
     services = settings.routed_services
-    app = build_app(
+    spec = AppSpec(
         service="gateway",
         title="API Gateway",
         description=(
@@ -75,7 +75,6 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
         ),
         settings=settings,
         dependencies=services,
-        **options,
         inner_middleware=(InternalRouteGuard,),
         is_failure=upstream_failed,
         # Retry at one layer: a service that answered has already retried its own calls.
@@ -88,6 +87,7 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
             deadline=settings.gateway_timeout,
         ),
     )
+    app = build_app(spec, **options)
     app.include_router(router)
     serve_merged_openapi(app, services)
     return app

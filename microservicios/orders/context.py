@@ -28,21 +28,26 @@ class OrdersContext(AppContext):
         )
 
 
-def orders_context(app: Any) -> OrdersContext:
-    context = context_of(app)
+def as_orders_context(context: AppContext) -> OrdersContext:
+    """The app's context as the orders one: `build_app` hands every task and health report
+    an `AppContext`, and only the orders app builds an `OrdersContext` (its `AppSpec` says)."""
     if not isinstance(context, OrdersContext):
         raise TypeError(f"Se esperaba el contexto de orders, no {type(context).__name__}.")
     return context
 
 
-async def run_compensation(context: OrdersContext) -> None:
+def orders_context(app: Any) -> OrdersContext:
+    return as_orders_context(context_of(app))
+
+
+async def run_compensation(context: AppContext) -> None:
     """Background task of the orders app (see `compensation.py`)."""
-    await keep_releasing(context.saga)
+    await keep_releasing(as_orders_context(context).saga)
 
 
-async def compensation_health(context: OrdersContext) -> dict[str, int]:
+async def compensation_health(context: AppContext) -> dict[str, int]:
     """How many orders still wait for their stock to go back (0 when the system is quiet)."""
-    return {"pending_releases": await context.saga.pending_release_count()}
+    return {"pending_releases": await as_orders_context(context).saga.pending_release_count()}
 
 
 async def get_saga(request: Request) -> OrderSaga:
