@@ -212,7 +212,7 @@ def serve(cluster: BaseCluster, stop: StopRequest, echo: LogSink | None) -> bool
     return True
 
 
-def explain(exc: ClusterError) -> str:
+def explain(exc: ClusterError | UnsupportedDatabaseError) -> str:
     """The error line for a terminal: the fix is a command-line option, not Python."""
     if isinstance(exc, PortUnavailableError):
         return exc.message(fix="usá --ports auto (puertos libres)")

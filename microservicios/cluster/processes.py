@@ -144,6 +144,7 @@ class ProcessCluster(BaseCluster):
         process = subprocess.Popen(
             command, env=self.environment(), stdin=subprocess.PIPE, stderr=subprocess.PIPE
         )
+        assert process.stderr is not None  # stderr=PIPE
         self._held.follow(process.stderr)
         return process
 
@@ -187,6 +188,7 @@ class ProcessCluster(BaseCluster):
             child.held_down, child.restart_at = True, None
             child.process.kill()
             child.process.wait()
+            assert child.process.stdin is not None  # stdin=PIPE, see _spawn
             child.process.stdin.close()
         pid = child.process.pid
         self._announce(f"El servicio '{name}' (pid {pid}) fue apagado; queda así hasta revivirlo.")
