@@ -197,16 +197,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command in (None, "list"):
         return command_list(labs_dir)
-    assert lab is not None  # every other command takes a lab's number (see build_parser)
+    if args.command == "watch":
+        return command_watch(labs_dir, lab)
+    if args.command == "verify":
+        return command_verify(labs_dir)
+    assert lab is not None  # check, hint and reset take a lab's number (see build_parser)
     if args.command == "check":
         return command_check(labs_dir, lab, args.file)
     if args.command == "hint":
         return command_hint(labs_dir, lab)
-    if args.command == "reset":
-        return command_reset(labs_dir, lab, args.yes)
-    if args.command == "watch":
-        return command_watch(labs_dir, lab)
-    return command_verify(labs_dir)
+    return command_reset(labs_dir, lab, args.yes)
 
 
 def run() -> int:
