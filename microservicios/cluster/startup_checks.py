@@ -47,7 +47,7 @@ def check_data_dir(data_dir: Path) -> None:
             )
         tempfile.TemporaryFile(dir=existing).close()
     except OSError as exc:
-        reason = WRITE_REFUSALS.get(exc.errno, f"el sistema lo rechazó (error {exc.errno})")
+        reason = WRITE_REFUSALS.get(exc.errno or 0, f"el sistema lo rechazó (error {exc.errno})")
         raise ClusterError(
             f"{refused}: no se pueden guardar archivos en {existing} ({reason}). "
             "Elegí una carpeta tuya (se crea si no existe)."

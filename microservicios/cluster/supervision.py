@@ -50,7 +50,8 @@ class Child:
         if now - self.started_at >= STABLE_AFTER_S:
             self.delay = FIRST_DELAY_S
         self.restart_at = now + self.delay
-        self.process.stdin.close()  # our end of the dead child's pipe (see child.py)
+        if self.process.stdin is not None:  # our end of the dead child's pipe (see child.py)
+            self.process.stdin.close()
         died = ChildExit(name, self.process.pid, self.process.returncode, self.delay)
         self.delay = min(self.delay * 2, MAX_DELAY_S)
         return died

@@ -255,20 +255,21 @@ class ServiceClient:
         headers = call.headers.copy()
         headers[TRACEPARENT_HEADER] = span.traceparent()
         started_at, started = time.time(), time.perf_counter()
+        response: UpstreamResponse | None = None
         try:
-            response = await self._send(call, headers, max(budget, 0.001))
+            answered = await self._send(call, headers, max(budget, 0.001))
         except AttemptFailedError as failure:
             self.breaker.record_failure()
-            outcome, response, reason = failure.outcome, None, failure.reason
+            outcome, reason = failure.outcome, failure.reason
         except BaseException:
             self.breaker.record_abandoned()  # cancelled: no verdict on the dependency
             raise
         else:
-            if self.is_failure(response.status):
+            if self.is_failure(answered.status):
                 self.breaker.record_failure()
             else:
                 self.breaker.record_success()
-            outcome, reason = Outcome.ANSWERED, ""
+            outcome, response, reason = Outcome.ANSWERED, answered, ""
         attempt = Attempt(
             number=number,
             outcome=outcome,

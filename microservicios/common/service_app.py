@@ -47,6 +47,12 @@ from microservicios.common.web.start_failure import ExplainsStartFailure
 from microservicios.database.sessions import Database, as_database
 from microservicios.database.sqlite import opening_sqlite
 from microservicios.migrations.schema import migrate_at_start
+from microservicios.telemetry.events import (
+    AUTH_DEFAULT_SECRET,
+    AUTH_UNSAFE_SECRET,
+    SERVICE_STARTED,
+    SERVICE_STOPPED,
+)
 from microservicios.telemetry.logs import EventLogger, LogSink
 from microservicios.telemetry.metrics import Metrics
 
@@ -153,7 +159,7 @@ async def running_context(spec: AppSpec) -> AsyncIterator[AppContext]:
     try:
         check_secret(settings, spec.host or listening_host())
     except UnsafeSecretError as refusal:
-        logger.error("auth.unsafe_secret", detail=str(refusal))
+        logger.error(AUTH_UNSAFE_SECRET, detail=str(refusal))
         raise
     metrics = Metrics(service)
     breakers = build_breakers(
@@ -205,7 +211,7 @@ async def running_context(spec: AppSpec) -> AsyncIterator[AppContext]:
             resources.push_async_callback(_cancel, task)
         _log_started(context)
         yield context
-        logger.info("service.stopped")
+        logger.info(SERVICE_STOPPED)
 
 
 async def _cancel(task: asyncio.Task) -> None:
@@ -219,8 +225,8 @@ def _log_started(context: AppContext) -> None:
     anywhere else the app refuses to start, see `check_secret`)."""
     if uses_placeholder_secret(context.settings):
         context.logger.warning(
-            "auth.default_secret",
+            AUTH_DEFAULT_SECRET,
             hint="SERVICE_SECRET tiene un valor conocido por todos: sirve sólo en 127.0.0.1; "
             "poné uno largo y al azar fuera de clase.",
         )
-    context.logger.info("service.started", breakers=sorted(context.breakers))
+    context.logger.info(SERVICE_STARTED, breakers=sorted(context.breakers))

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -25,6 +26,11 @@ URL_VARIABLE_SUFFIX = "_service_url"
 def default_service_urls() -> dict[str, str]:
     """Every registered service on loopback, at its classic port."""
     return {entry.name: f"http://127.0.0.1:{entry.port}" for entry in SERVICES if entry.port}
+
+
+def _variables_of(source: PydanticBaseSettingsSource) -> Mapping[str, str | None]:
+    """The variables an environment or .env source read (a .env source is one too)."""
+    return source.env_vars if isinstance(source, EnvSettingsSource) else {}
 
 
 class ServiceUrlVariables(PydanticBaseSettingsSource):
@@ -116,7 +122,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         url_variables = ServiceUrlVariables(
-            settings_cls, getattr(dotenv_settings, "env_vars", {}), env_settings.env_vars
+            settings_cls, _variables_of(dotenv_settings), _variables_of(env_settings)
         )
         # Earlier sources win: arguments, then the environment, then .env.
         return init_settings, env_settings, url_variables, dotenv_settings, file_secret_settings

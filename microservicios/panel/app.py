@@ -23,6 +23,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from microservicios.common.faults import Faults, checked_faults
+from microservicios.common.headers import (
+    CONNECTION_HEADER,
+    CONTENT_LENGTH_HEADER,
+    RETRY_AFTER_HEADER,
+)
 from microservicios.panel.access import AccessDeniedError, PanelAccess, SecurityHeaders
 from microservicios.panel.activity import WINDOW_S, Activity
 from microservicios.panel.source import PanelSource
@@ -119,7 +124,7 @@ async def stream(request: Request) -> Response:
             f"Ya hay {MAX_STREAMS} pestañas con este panel abierto, el máximo: cerrá alguna "
             "y esta se conecta sola."
         )
-        return JSONResponse({"detail": detail}, 429, headers={"Retry-After": "3"})
+        return JSONResponse({"detail": detail}, 429, headers={RETRY_AFTER_HEADER: "3"})
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return LiveStream(_events(state), slot, headers)
 
@@ -166,7 +171,7 @@ async def action(request: Request) -> Response:
     except BodyTooLargeError:
         limit_kib = MAX_ACTION_BYTES // 1024
         detail = f"El cuerpo de la acción es demasiado grande (máximo {limit_kib} KiB)."
-        return JSONResponse({"detail": detail}, 413, headers={"Connection": "close"})
+        return JSONResponse({"detail": detail}, 413, headers={CONNECTION_HEADER: "close"})
     try:
         faults = _faults_from(body) if verb == "faults" else None
         message = await run_in_threadpool(_act, state.source, name, verb, faults)
@@ -183,7 +188,7 @@ class BodyTooLargeError(Exception):
 
 async def _limited_body(request: Request) -> bytes:
     """The body, refused as soon as it is known to pass MAX_ACTION_BYTES (declared or not)."""
-    declared = request.headers.get("content-length", "")
+    declared = request.headers.get(CONTENT_LENGTH_HEADER, "")
     if declared.isdigit() and int(declared) > MAX_ACTION_BYTES:
         raise BodyTooLargeError
     chunks, size = [], 0

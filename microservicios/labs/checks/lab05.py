@@ -154,6 +154,7 @@ def _stock_after(module: ModuleType, latency: float, timeout: float) -> int:
         item = http.post("/items/", json={"name": "Libro", "sku": "LIBRO", "stock": 10}).json()
         if latency:
             cluster.inject("items", latency=latency)
+        assert cluster.settings is not None  # a started cluster has its settings
         secret = cluster.settings.service_secret.get_secret_value()
         reserve, release, store = _items_steps(
             cluster.url("items"), uuid.uuid4().hex, timeout, secret
