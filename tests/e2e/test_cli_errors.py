@@ -93,6 +93,38 @@ def test_ctrl_c_during_start_up_says_so_in_spanish(tmp_path, mode):
     assert "Servicio" not in output  # no table: the cluster never was up
 
 
+# Code being loaded when Ctrl-C arrives, which must not see an exception: raised inside a
+# compiled module's own start (pydantic_core's), it became a Rust crash report, exit 1.
+LOADING_WHEN_INTERRUPTED = """
+import os, signal, sys
+from microservicios.cluster.__main__ import interrupted_while_loading
+signal.signal(signal.SIGINT, interrupted_while_loading)
+try:
+    os.kill(os.getpid(), signal.SIGINT)
+    signal.pause() if hasattr(signal, "pause") else None
+except BaseException as exc:
+    print(f"the loading code saw {type(exc).__name__}")
+    sys.exit(1)
+"""
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGINT to oneself is POSIX-only here")
+def test_ctrl_c_while_loading_exits_without_raising_into_the_loading_code(tmp_path):
+    """The early Ctrl-C handler ends the process (130, its Spanish line) instead of raising
+    into whatever was being imported."""
+    finished = subprocess.run(
+        [*CLI[:1], "-c", LOADING_WHEN_INTERRUPTED],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=subprocess_env(),
+    )
+    assert finished.returncode == 130, finished.stdout + finished.stderr
+    assert "Arranque interrumpido (Ctrl-C)" in finished.stderr
+    assert "saw" not in finished.stdout
+
+
 @pytest.mark.parametrize("mode", [[], ["--processes"]], ids=["threads", "processes"])
 @pytest.mark.parametrize(
     ("data_dir", "expected"),
