@@ -40,6 +40,7 @@ from microservicios.common.web.faults import FaultMiddleware
 from microservicios.common.web.faults import router as faults_router
 from microservicios.common.web.handlers import install_error_handlers
 from microservicios.common.web.health import breakers_health, health_router
+from microservicios.common.web.layers import ALL_LAYERS, RequestLayers
 from microservicios.common.web.middleware import RequestContextMiddleware
 from microservicios.common.web.redirects import use_relative_slash_redirects
 from microservicios.common.web.request_guard import RequestGuard
@@ -92,6 +93,7 @@ class AppSpec:
     health_reports: tuple[HealthReport, ...] = ()
     host: str | None = None  # where it listens, if the caller knows (a cluster does)
     retryable_statuses: frozenset[int] = RETRYABLE_STATUSES  # answers its clients retry
+    layers: RequestLayers = ALL_LAYERS  # all on; only bench/layer_cost.py turns some off
 
 
 SPEC_FIELDS = tuple(spec_field.name for spec_field in fields(AppSpec))
@@ -124,9 +126,11 @@ def build_app(spec: AppSpec | None = None, /, **changes: Any) -> FastAPI:
     use_relative_slash_redirects(app.router)
     for middleware in spec.inner_middleware:
         app.add_middleware(middleware)
-    app.add_middleware(FaultMiddleware)
-    app.add_middleware(RequestGuard)
-    app.add_middleware(RequestContextMiddleware)  # added last, so it runs first
+    if spec.layers.faults:
+        app.add_middleware(FaultMiddleware)
+    if spec.layers.limits:
+        app.add_middleware(RequestGuard)
+    app.add_middleware(RequestContextMiddleware, layers=spec.layers)  # added last: runs first
     app.add_middleware(ExplainsStartFailure)  # sees only the lifespan
     install_error_handlers(app)
     app.include_router(faults_router)

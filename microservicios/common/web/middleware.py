@@ -13,9 +13,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microservicios.common.context import context_of
 from microservicios.common.headers import REQUEST_ID_HEADER, TRACEPARENT_HEADER, header
+from microservicios.common.web.layers import ALL_LAYERS, RequestLayers
 from microservicios.telemetry.events import HTTP_REQUEST
 from microservicios.telemetry.logs import request_id_var
-from microservicios.telemetry.tracing import current_span, new_id, server_span
+from microservicios.telemetry.tracing import SpanContext, current_span, new_id, server_span
 
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 MAX_REQUEST_ID_LENGTH = 128
@@ -41,15 +42,20 @@ def route_label(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, layers: RequestLayers = ALL_LAYERS) -> None:
         self.app = app
+        self.layers = layers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = incoming_request_id(scope) or new_id()
-        span = server_span(header(scope, TRACEPARENT_HEADER))
+        layers = self.layers
+        if layers.tracing:
+            request_id = incoming_request_id(scope) or new_id()
+            span = server_span(header(scope, TRACEPARENT_HEADER))
+        else:
+            request_id, span = "", SpanContext("", "")
         id_token = request_id_var.set(request_id)
         span_token = current_span.set(span)
         status = 500  # if the app raises before answering, the client gets a 500
@@ -81,17 +87,19 @@ class RequestContextMiddleware:
             seconds = time.perf_counter() - started
             context = context_of(scope["app"])
             route = route_label(scope)
-            context.logger.info(
-                HTTP_REQUEST,
-                method=scope["method"],
-                path=scope["path"],
-                route=route,
-                status=status,
-                duration_ms=round(seconds * 1000, 3),
-                started_at=started_at,
-                parent_span_id=span.parent_span_id,
-                **({"cancelled": True} if cancelled else {}),
-            )
-            context.metrics.observe_request(route, scope["method"], status, seconds)
+            if layers.logs:
+                context.logger.info(
+                    HTTP_REQUEST,
+                    method=scope["method"],
+                    path=scope["path"],
+                    route=route,
+                    status=status,
+                    duration_ms=round(seconds * 1000, 3),
+                    started_at=started_at,
+                    parent_span_id=span.parent_span_id,
+                    **({"cancelled": True} if cancelled else {}),
+                )
+            if layers.metrics:
+                context.metrics.observe_request(route, scope["method"], status, seconds)
             current_span.reset(span_token)
             request_id_var.reset(id_token)
