@@ -17,22 +17,26 @@ ones the code expects — is said once, where the session ends: `DatabaseUnavail
 which every app answers with a 503 (common/web/handlers.py).
 """
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from microservicios.database.sqlite import create_sqlite_engine
 from microservicios.database.urls import service_database_url
 
 POOL_SIZE = 20  # connections per service process to its PostgreSQL
+IDLE_BEFORE_PING_S = 10.0  # a pooled connection unused this long is pinged before use
+RETURNED_AT = "returned_at"  # in a pooled connection's info: when it was last checked in
 
 
 class DbSession(Protocol):
@@ -178,13 +182,41 @@ def _open_sqlite(url: str, metadata: MetaData) -> Database:
 
 
 def _open_postgresql(url: str) -> Database:
-    engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=0, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=0)
+    ping_when_idle(engine.sync_engine, IDLE_BEFORE_PING_S)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     def session() -> AbstractAsyncContextManager[DbSession]:
         return reporting_unavailable(sessions())
 
     return Database(session, engine.dispose)
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Before a pooled connection that sat unused for `idle_seconds` is handed out, check
+    that the server still answers; if not, the pool opens a new one instead.
+
+    A connection in steady use proves itself with every statement, and a broken one is
+    thrown away with the whole pool on the first error (that request is a 503). A ping on
+    every checkout (`pool_pre_ping`) costs three round-trips on asyncpg (BEGIN, a query,
+    ROLLBACK): more than the statements of most requests. An idle connection is the one a
+    restarted server, or a firewall, may have closed while nobody looked: that one is pinged.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        returned_at = record.info.get(RETURNED_AT)
+        if returned_at is None or time.monotonic() - returned_at < idle_seconds:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            # The pool throws this connection away and checks out another (a new one).
+            raise DisconnectionError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def as_database(opened: "Database | tuple[Any, sessionmaker[Session]]") -> Database:

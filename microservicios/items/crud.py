@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from types import MappingProxyType
 
 from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +11,10 @@ from microservicios.common.headers import if_match_allows
 from microservicios.database.sessions import DbSession
 from microservicios.items.models import RESERVED, Item, Reservation
 from microservicios.items.schemas import MAX_STOCK, ItemCreate, ItemUpdate
+
+# The UPDATEs whose rows the code does not read back as objects: SQLAlchemy need not look
+# for them in the session.
+NO_SESSION_SYNC = MappingProxyType({"synchronize_session": False})
 
 
 class ItemNotFoundError(Exception):
@@ -170,14 +175,17 @@ async def take_stock(session: DbSession, *, sku: str, qty: int) -> int | None:
     """Subtract `qty` if that much is left, in one conditional UPDATE; the item's id or None.
 
     The database checks and subtracts in the same statement, so concurrent orders can never
-    sell more than exists: no read-then-write gap for two requests to slip through.
+    sell more than exists: no read-then-write gap for two requests to slip through. The
+    same statement hands back the item's id (RETURNING: SQLite 3.35+, PostgreSQL).
     """
     taken = await session.execute(
-        update(Item).where(Item.sku == sku, Item.stock >= qty).values(stock=Item.stock - qty)
+        update(Item)
+        .where(Item.sku == sku, Item.stock >= qty)
+        .values(stock=Item.stock - qty)
+        .returning(Item.id),
+        execution_options=NO_SESSION_SYNC,
     )
-    if taken.rowcount != 1:
-        return None
-    return await session.scalar(select(Item.id).where(Item.sku == sku))
+    return taken.scalar()
 
 
 async def return_stock(session: DbSession, *, item_id: int | None, qty: int) -> None:

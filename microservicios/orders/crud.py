@@ -112,7 +112,8 @@ async def fail_stale_pending(session: DbSession, *, started_before: datetime) ->
         )
         if changed.rowcount == 1:
             failed.append(order_id)
-    await session.commit()
+    if failed:  # a round that found nothing (the usual one) has nothing to commit
+        await session.commit()
     return failed
 
 
