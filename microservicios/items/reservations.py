@@ -68,9 +68,10 @@ async def release(session: DbSession, *, reservation_id: str) -> Reservation:
             update(Reservation)
             .where(Reservation.id == reservation_id, Reservation.status == RESERVED)
             .values(status=RELEASED)
+            .returning(Reservation)  # the row as released: no second statement to read it
         )
-        if released.rowcount == 1:
-            reservation = await session.get(Reservation, reservation_id)
+        reservation = released.scalar()
+        if reservation is not None:
             # Back to the item it was taken from, and to no other: its id is never handed
             # out again, and deleting it set item_id to None (then the units go nowhere).
             await crud.return_stock(session, item_id=reservation.item_id, qty=reservation.qty)

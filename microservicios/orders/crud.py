@@ -123,10 +123,14 @@ async def start_cancel(session: DbSession, *, order_id: int) -> Order:
         update(Order)
         .where(Order.id == order_id, Order.status == CREATED)
         .values(status=CANCELLED, release_pending=True)
+        .returning(Order)  # the order as cancelled: no second statement to read it
     )
+    order = cancelled.scalar()
     await session.commit()
+    if order is not None:
+        return order
     order = await get_order(session, order_id=order_id)
-    if cancelled.rowcount != 1 and order.status != CANCELLED:
+    if order.status != CANCELLED:
         raise NotCancellableError(order.status)
     return order
 

@@ -26,6 +26,9 @@ STATEMENTS = {"users": 1, "items": 2, "orders": 2}  # get; take + record; claim,
 COMMITS = {"users": 0, "items": 1, "orders": 2}
 # On PostgreSQL each transaction adds its BEGIN and its COMMIT (or ROLLBACK).
 ROUND_TRIPS = {"users": 3, "items": 4, "orders": 6}
+# Per cancel: orders cancels, items releases (and gives the stock back), orders notes it.
+CANCEL_STATEMENTS = {"users": 0, "items": 2, "orders": 2}
+CANCEL_COMMITS = {"users": 0, "items": 1, "orders": 2}
 
 
 async def _no_compensation(_context: object) -> None:
@@ -56,6 +59,7 @@ def placing(request, tmp_path: Path, monkeypatch) -> Iterator[dict]:  # noqa: AN
                 }
                 yield {
                     "place": lambda: helpers.post_order(http, gateway, user["id"], item["sku"]),
+                    "cancel": lambda order: http.post(f"{gateway}/orders/{order['id']}/cancel"),
                     "names": names,
                     "relay": relay if urls else None,
                 }
@@ -92,3 +96,22 @@ def test_an_order_costs_each_database_a_fixed_count_of_statements(placing):
         assert counts.commits[database] == COMMITS[service] * ORDERS, service
         if relay is not None:
             assert trips.get(database, 0) == ROUND_TRIPS[service] * ORDERS, service
+
+
+def test_a_cancel_costs_each_database_a_fixed_count_of_statements(placing):
+    """Cancelling reads each changed row back from its own UPDATE (RETURNING), not with a
+    second statement: two statements in orders, two in items."""
+    placed = [placing["place"]().json() for _ in range(WARM_UP + ORDERS)]
+    for order in placed[:WARM_UP]:
+        assert placing["cancel"](order).status_code == 200
+    with counting_statements() as counts:
+        for order in placed[WARM_UP:]:
+            response = placing["cancel"](order)
+            assert response.status_code == 200, response.text
+            assert response.json()["status"] == "CANCELLED"
+    for database, service in placing["names"].items():
+        sent = "\n".join(counts.texts.get(database, []))
+        assert counts.statements[database] == CANCEL_STATEMENTS[service] * ORDERS, (
+            f"{service}:\n{sent}"
+        )
+        assert counts.commits[database] == CANCEL_COMMITS[service] * ORDERS, service
