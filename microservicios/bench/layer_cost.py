@@ -3,15 +3,20 @@ with every layer on and with one turned off at a time.
 
 In-process and without sockets: each request is one direct ASGI call, one after the other,
 so what is measured is the app's own work (the layers, FastAPI, the database read), not the
-network or the load generator. Every variant is measured in each of `rounds` alternated
-rounds and the fastest round counts (min of N): noise on a shared machine only ever adds.
+network or the load generator. A layer costs a few µs in a request of some hundreds, and a
+shared machine drifts by more than that within a run, so the variants are measured side by
+side: a block runs a few requests on each variant (in an order that turns from block to
+block), and a layer's cost is the median, over many blocks, of what its variant saved in
+the same block.
 """
 
 import asyncio
 import json
+import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,10 +26,8 @@ from microservicios.common.settings import Settings
 from microservicios.common.web.layers import RequestLayers
 from microservicios.panel.activity import Activity
 from microservicios.telemetry.logbook import LogBook
+from microservicios.telemetry.logs import LogSink
 from microservicios.users.main import create_app
-
-REQUESTS_PER_ROUND = 100
-ROUNDS = 25
 
 # (label, layers, panel sink on): the first is the reference, the others differ in one thing.
 VARIANTS: tuple[tuple[str, RequestLayers, bool], ...] = (
@@ -98,6 +101,17 @@ async def seeded_user(app: FastAPI) -> int:
     return json.loads(b"".join(answers))["id"]
 
 
+BLOCKS = 200
+REQUESTS_PER_BLOCK = 10
+
+
+@dataclass
+class LayerCosts:
+    everything_on: float  # µs per request, the median block
+    saved: dict[str, float]  # by variant: µs per request it saves, the median block
+    blocks: int
+
+
 async def microseconds_per_request(app: FastAPI, scope: dict[str, Any], requests: int) -> float:
     started = time.perf_counter()
     for _ in range(requests):
@@ -106,50 +120,49 @@ async def microseconds_per_request(app: FastAPI, scope: dict[str, Any], requests
     return (time.perf_counter() - started) * 1e6 / requests
 
 
-async def _measure(rounds: int, requests: int, data_dir: str) -> dict[str, float]:
-    apps: list[tuple[str, FastAPI, dict[str, Any]]] = []
-    lifespans = []
-    try:
-        for number, (label, layers, panel_sink) in enumerate(VARIANTS):
-            settings = Settings(data_dir=f"{data_dir}/{number}", log_level="INFO")
-            sinks: list[Callable] = [LogBook()] + ([Activity()] if panel_sink else [])
+async def _measure(blocks: int, requests: int, data_dir: str) -> LayerCosts:
+    apps: list[tuple[FastAPI, dict[str, Any]]] = []
+    async with AsyncExitStack() as running:
+        for number, (_, layers, panel_sink) in enumerate(VARIANTS):
+            settings = Settings(data_dir=f"{data_dir}/{number}")
+            sinks: list[LogSink] = [LogBook(), *([Activity()] if panel_sink else [])]
             app = create_app(settings, log_sinks=sinks, layers=layers, host="127.0.0.1")
-            lifespan = app.router.lifespan_context(app)
-            await lifespan.__aenter__()
-            lifespans.append(lifespan)
-            user_id = await seeded_user(app)
-            scope = request_scope(f"/users/{user_id}")
-            await microseconds_per_request(app, scope, requests // 3)  # warm-up
-            apps.append((label, app, scope))
-        best = {label: float("inf") for label, _, _ in apps}
-        for number in range(rounds):
-            order = apps if number % 2 == 0 else apps[::-1]
-            for label, app, scope in order:
-                figure = await microseconds_per_request(app, scope, requests)
-                best[label] = min(best[label], figure)
-        return best
-    finally:
-        for lifespan in reversed(lifespans):
-            await lifespan.__aexit__(None, None, None)
+            await running.enter_async_context(app.router.lifespan_context(app))
+            scope = request_scope(f"/users/{await seeded_user(app)}")
+            await microseconds_per_request(app, scope, 50)  # warm-up
+            apps.append((app, scope))
+        times: list[list[float]] = [[] for _ in apps]
+        for block in range(blocks):
+            for shift in range(len(apps)):
+                number = (block + shift) % len(apps)
+                app, scope = apps[number]
+                times[number].append(await microseconds_per_request(app, scope, requests))
+    on = times[0]
+    return LayerCosts(
+        everything_on=statistics.median(on),
+        saved={
+            label: statistics.median([a - b for a, b in zip(on, times[number], strict=True)])
+            for number, (label, _, _) in enumerate(VARIANTS)
+            if number > 0
+        },
+        blocks=blocks,
+    )
 
 
-def measure(rounds: int = ROUNDS, requests: int = REQUESTS_PER_ROUND) -> dict[str, float]:
-    """µs per request for each variant (by label), the fastest of `rounds` rounds."""
+def measure(blocks: int = BLOCKS, requests: int = REQUESTS_PER_BLOCK) -> LayerCosts:
+    """What each variant saves against everything on, in µs per request."""
     with tempfile.TemporaryDirectory() as data_dir:
-        return asyncio.run(_measure(rounds, requests, data_dir))
+        return asyncio.run(_measure(blocks, requests, data_dir))
 
 
-def report(figures: dict[str, float]) -> list[str]:
-    labels = list(figures)
-    everything = figures[labels[0]]
+def report(costs: LayerCosts) -> list[str]:
     lines = [
-        "Costo por capa de GET /users/{id} en proceso (µs por petición, la mejor de "
-        f"{ROUNDS} rondas alternadas):",
-        f"  {labels[0]:<30} {everything:>8.1f} µs",
+        "Costo por capa de GET /users/{id} en proceso (µs por petición; mediana de "
+        f"{costs.blocks} bloques, cada variante junto a la otra en el mismo bloque):",
+        f"  {VARIANTS[0][0]:<30} {costs.everything_on:>8.1f} µs por petición",
     ]
-    for label in labels[1:]:
-        saved = everything - figures[label]
-        lines.append(f"  {label:<30} {figures[label]:>8.1f} µs  (ahorra {saved:.1f} µs)")
+    for label, saved in costs.saved.items():
+        lines.append(f"  {label:<30} {saved:>+8.1f} µs menos")
     return lines
 
 

@@ -2,7 +2,8 @@
 
 `build_app` builds an `AppContext` when the app starts (in its lifespan) and stores it on
 the app exactly once, as `app.state.context`. Routes receive it through `ContextDep`
-(`common/web/deps.py`); middleware reads it with `context_of(scope["app"])`; domain code
+(`common/web/deps.py`); middleware reads it with `context_of(scope["app"])`, once per
+request (`common/web/request_head.py`'s `request_context`); domain code
 gets only the parts it needs, as arguments. Two instances of a service never share anything.
 
 Only the app's FastAPI side (`common/web/`) reads the context: the parts it holds (client,

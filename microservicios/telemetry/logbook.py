@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from microservicios.telemetry.events import BREAKER_EVENTS
-from microservicios.telemetry.logs import LogRecord, LogSink, StreamSink
+from microservicios.telemetry.logs import LogRecord, LogSink, MeasuredRecord, StreamSink
 
 DEFAULT_CAPACITY = 20_000
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
@@ -23,7 +23,18 @@ Item = TypeVar("Item")
 
 def record_size(record: LogRecord) -> int:
     """About the bytes of `record` as a JSON line, cheaply (this runs for every record):
-    keys and text in full (UTF-8), a number as 16 bytes, anything else as its JSON."""
+    keys and text in full (UTF-8), a number as 16 bytes, anything else as its JSON.
+    A `MeasuredRecord` is measured once, by the first sink that asks."""
+    if type(record) is MeasuredRecord:
+        try:
+            return record.measured_size
+        except AttributeError:
+            record.measured_size = size = measured_size(record)
+            return size
+    return measured_size(record)
+
+
+def measured_size(record: LogRecord) -> int:
     size = 2
     for key, value in record.items():
         size += len(key) + 6  # quotes, colon, comma and a value's quotes

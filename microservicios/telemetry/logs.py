@@ -19,7 +19,18 @@ from microservicios.telemetry.tracing import current_span
 LogRecord = dict[str, Any]
 LogSink = Callable[[LogRecord], None]
 
+
+class MeasuredRecord(dict[str, Any]):
+    """A record as `EventLogger` makes it: a plain dict to whoever reads it, that also keeps
+    its size once measured (`telemetry/logbook.record_size`), since every sink that bounds
+    its memory asks for it (the log book, the panel's tail and its spans)."""
+
+    __slots__ = ("measured_size",)
+    measured_size: int  # set by record_size, the first time a sink asks
+
+
 LEVELS = MappingProxyType({"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40})
+INFO = "INFO"
 # A client chooses some values (a path can be 60 KB): a record keeps this much of any text.
 MAX_VALUE_CHARS = 2048
 
@@ -72,6 +83,11 @@ class EventLogger:
         self.threshold = LEVELS.get(level.upper(), LEVELS["INFO"])
         self.sinks: list[LogSink] = list(sinks) if sinks is not None else [StreamSink()]
 
+    def enabled(self, level: str) -> bool:
+        """Whether a record at `level` is written (it is at or above the level and there is
+        a sink for it): if not, a caller need not build it."""
+        return LEVELS[level] >= self.threshold and bool(self.sinks)
+
     def log(self, level: str, event: str, **fields: Any) -> None:
         if LEVELS[level] < self.threshold:
             return
@@ -79,16 +95,16 @@ class EventLogger:
             if type(value) is str and len(value) > MAX_VALUE_CHARS:
                 fields[key] = clipped(value)
         span = current_span.get()
-        record: LogRecord = {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "level": level,
-            "service": self.service,
-            "event": event,
-            "request_id": request_id_var.get(),
-            "trace_id": span.trace_id if span else None,
-            "span_id": span.span_id if span else None,
-            **fields,
-        }
+        record = MeasuredRecord(
+            ts=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            level=level,
+            service=self.service,
+            event=event,
+            request_id=request_id_var.get(),
+            trace_id=span.trace_id if span else None,
+            span_id=span.span_id if span else None,
+        )
+        record.update(fields)  # as {**fields} would: a field given overrides the above
         for sink in self.sinks:
             sink(record)
 

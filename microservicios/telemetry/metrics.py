@@ -1,12 +1,16 @@
 """Prometheus metrics, one registry per app instance (several apps share one process)."""
 
 from types import MappingProxyType
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 BREAKER_STATE_VALUES = MappingProxyType({"closed": 0, "half_open": 1, "open": 2})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# Label children kept at hand, at most this many: a client chooses the method of a request,
+# and past this they are looked up each time (as prometheus_client keeps them anyway).
+MAX_KEPT_CHILDREN = 1_000
 
 
 class Metrics:
@@ -60,19 +64,31 @@ class Metrics:
             registry=self.registry,
         )
         self.service = service
+        self._children: dict[tuple[Any, ...], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """`metric.labels(service, *labels)`, looked up once: prometheus_client's `labels()`
+        checks and joins its arguments on every call, and this runs on every request."""
+        key = (metric, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = metric.labels(self.service, *labels)
+            if len(self._children) < MAX_KEPT_CHILDREN:
+                self._children[key] = child
+        return child
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(self.service, route, method, str(status)).inc()
-        self.latency.labels(self.service, route).observe(seconds)
+        self._child(self.requests, route, method, str(status)).inc()
+        self._child(self.latency, route).observe(seconds)
 
     def observe_call(self, target: str, outcome: str) -> None:
-        self.calls.labels(self.service, target, outcome).inc()
+        self._child(self.calls, target, outcome).inc()
 
     def observe_retry_denied(self, target: str) -> None:
-        self.retries_denied.labels(self.service, target).inc()
+        self._child(self.retries_denied, target).inc()
 
     def observe_retry(self, target: str) -> None:
-        self.retries.labels(self.service, target).inc()
+        self._child(self.retries, target).inc()
 
     def observe_breaker(self, target: str, state: str, transitioned: bool) -> None:
         self.breaker_state.labels(self.service, target).set(BREAKER_STATE_VALUES[state])

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from microservicios.common.context import context_of
 from microservicios.common.faults import FAULTS_PATH, Faults
 from microservicios.common.openapi_errors import INVALID, UNAUTHORIZED
 from microservicios.common.web.deps import InjectorDep, ServiceAuth
+from microservicios.common.web.request_head import request_context
 
 
 class FaultMiddleware:
@@ -22,7 +22,7 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"] == FAULTS_PATH:
             await self.app(scope, receive, send)
             return
-        injector = context_of(scope["app"]).faults
+        injector = request_context(scope).faults
         faults = injector.current
         if faults.active:
             # RequestGuard, in front, has already taken the whole request in, as a slow

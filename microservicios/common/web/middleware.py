@@ -11,11 +11,11 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from microservicios.common.context import context_of
-from microservicios.common.headers import REQUEST_ID_HEADER, TRACEPARENT_HEADER, header
+from microservicios.common.headers import REQUEST_ID_HEADER
 from microservicios.common.web.layers import ALL_LAYERS, RequestLayers
+from microservicios.common.web.request_head import request_context, request_head
 from microservicios.telemetry.events import HTTP_REQUEST
-from microservicios.telemetry.logs import request_id_var
+from microservicios.telemetry.logs import INFO, request_id_var
 from microservicios.telemetry.tracing import SpanContext, current_span, new_id, server_span
 
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
@@ -27,7 +27,11 @@ CLIENT_CLOSED_REQUEST = 499
 
 def incoming_request_id(scope: Scope) -> str | None:
     """The client's X-Request-ID if it sent a sane one (printable, not too long)."""
-    text = (header(scope, REQUEST_ID_HEADER) or "").strip()
+    return sane_request_id(request_head(scope).request_id)
+
+
+def sane_request_id(value: str | None) -> str | None:
+    text = (value or "").strip()
     if 0 < len(text) <= MAX_REQUEST_ID_LENGTH and text.isprintable():
         return text
     return None
@@ -52,8 +56,9 @@ class RequestContextMiddleware:
             return
         layers = self.layers
         if layers.tracing:
-            request_id = incoming_request_id(scope) or new_id()
-            span = server_span(header(scope, TRACEPARENT_HEADER))
+            head = request_head(scope)
+            request_id = sane_request_id(head.request_id) or new_id()
+            span = server_span(head.traceparent)
         else:
             request_id, span = "", SpanContext("", "")
         id_token = request_id_var.set(request_id)
@@ -61,13 +66,14 @@ class RequestContextMiddleware:
         status = 500  # if the app raises before answering, the client gets a 500
         answered = False
         started_at, started = time.time(), time.perf_counter()
+        id_header = (_REQUEST_ID_KEY, request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, answered
             if message["type"] == "http.response.start":
                 status, answered = message["status"], True
                 headers = [(k, v) for k, v in message.get("headers", []) if k != _REQUEST_ID_KEY]
-                headers.append((_REQUEST_ID_KEY, request_id.encode("latin-1")))
+                headers.append(id_header)
                 message["headers"] = headers
             await send(message)
 
@@ -85,9 +91,10 @@ class RequestContextMiddleware:
             raise
         finally:
             seconds = time.perf_counter() - started
-            context = context_of(scope["app"])
+            context = request_context(scope)
             route = route_label(scope)
-            if layers.logs:
+            # Below the level, the record is not even built.
+            if layers.logs and context.logger.enabled(INFO):
                 context.logger.info(
                     HTTP_REQUEST,
                     method=scope["method"],

@@ -7,6 +7,8 @@ short lane). For each request it:
 2. reads the whole body before anything else runs: a declared length over the limit is
    refused at once (413), a chunked body is counted while it arrives (413 as soon as it
    passes the limit, before it is buffered), and a body that arrives too slowly is cut (408);
+   a request with no body (no Content-Length, no Transfer-Encoding: most GETs) has nothing
+   to wait for and goes straight on;
 3. runs the app only if the body arrived whole. A client that hung up half-way, or sent a
    malformed chunked body, made no request: no route runs for it, and nothing is answered.
 """
@@ -16,16 +18,10 @@ import asyncio
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from microservicios.common.context import context_of
-from microservicios.common.headers import (
-    CONNECTION_HEADER,
-    CONTENT_LENGTH_HEADER,
-    RETRY_AFTER_HEADER,
-)
+from microservicios.common.headers import CONNECTION_HEADER, RETRY_AFTER_HEADER
 from microservicios.common.limits import RequestLimits
+from microservicios.common.web.request_head import RequestHead, request_context, request_head
 from microservicios.telemetry.events import HTTP_INCOMPLETE_BODY
-
-_CONTENT_LENGTH_KEY = CONTENT_LENGTH_HEADER.lower().encode()
 
 
 class IncompleteBodyError(Exception):
@@ -49,8 +45,9 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limits: RequestLimits = context_of(scope["app"]).limits
-        problem = header_problem(scope, limits)
+        limits: RequestLimits = request_context(scope).limits
+        head = request_head(scope)
+        problem = header_problem(head, limits)
         if problem is None and self.in_flight >= limits.max_in_flight:
             problem = refusal(
                 503,
@@ -62,16 +59,19 @@ class RequestGuard:
             return
         self.in_flight += 1
         try:
-            await self._serve_whole(scope, receive, send, limits)
+            if head.has_body:
+                await self._serve_whole(scope, receive, send, limits, head)
+            else:
+                await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
 
     async def _serve_whole(
-        self, scope: Scope, receive: Receive, send: Send, limits: RequestLimits
+        self, scope: Scope, receive: Receive, send: Send, limits: RequestLimits, head: RequestHead
     ) -> None:
         try:
             async with asyncio.timeout(limits.body_timeout):
-                messages = await read_whole_body(scope, receive, limits.max_body_bytes)
+                messages = await read_whole_body(head, receive, limits.max_body_bytes)
         except BodyTooLargeError:
             limit_kib = limits.max_body_bytes // 1024
             detail = f"El cuerpo de la petición es demasiado grande (máximo {limit_kib} KiB)."
@@ -82,7 +82,7 @@ class RequestGuard:
             await refusal(408, detail, {CONNECTION_HEADER: "close"})(scope, receive, send)
             return
         except IncompleteBodyError:
-            context_of(scope["app"]).logger.warning(
+            request_context(scope).logger.warning(
                 HTTP_INCOMPLETE_BODY, method=scope["method"], path=scope["path"]
             )
             return  # the client is gone: there is no one to answer
@@ -93,12 +93,8 @@ class RequestGuard:
         await self.app(scope, replay, send)
 
 
-def header_problem(scope: Scope, limits: RequestLimits) -> JSONResponse | None:
-    headers = scope["headers"]
-    size = 0
-    for name, value in headers:  # a plain loop: this runs on every request
-        size += len(name) + len(value)
-    if len(headers) > limits.max_header_count or size > limits.max_header_bytes:
+def header_problem(head: RequestHead, limits: RequestLimits) -> JSONResponse | None:
+    if head.count > limits.max_header_count or head.size > limits.max_header_bytes:
         detail = (
             f"Las cabeceras son demasiadas o demasiado grandes (máximo {limits.max_header_count} "
             f"cabeceras y {limits.max_header_bytes // 1024} KiB en total)."
@@ -107,9 +103,9 @@ def header_problem(scope: Scope, limits: RequestLimits) -> JSONResponse | None:
     return None
 
 
-async def read_whole_body(scope: Scope, receive: Receive, max_bytes: int) -> list[Message]:
+async def read_whole_body(head: RequestHead, receive: Receive, max_bytes: int) -> list[Message]:
     """Every `http.request` message of the body, or an error saying why there is none."""
-    declared = declared_length(scope)
+    declared = declared_length(head)
     if declared is not None and declared > max_bytes:
         raise BodyTooLargeError
     messages: list[Message] = []
@@ -126,11 +122,10 @@ async def read_whole_body(scope: Scope, receive: Receive, max_bytes: int) -> lis
             return messages
 
 
-def declared_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == _CONTENT_LENGTH_KEY:
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+def declared_length(head: RequestHead) -> int | None:
+    if head.content_length is None:
+        return None
+    try:
+        return int(head.content_length)
+    except ValueError:
+        return None
