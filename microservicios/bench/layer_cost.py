@@ -162,7 +162,7 @@ def report(costs: LayerCosts) -> list[str]:
         f"  {VARIANTS[0][0]:<30} {costs.everything_on:>8.1f} µs por petición",
     ]
     for label, saved in costs.saved.items():
-        lines.append(f"  {label:<30} {saved:>+8.1f} µs menos")
+        lines.append(f"  {label:<30} ahorra {saved:>6.1f} µs")
     return lines
 
 
