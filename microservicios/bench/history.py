@@ -72,17 +72,17 @@ def seed_history(
     now = utc_now()
     _insert(
         data_dir / "users.db",
-        User.__table__,  # type: ignore[arg-type]  # a mapped class's table is a Table
+        User.__table__,
         [{"name": f"Cliente {n}", "email": f"cliente{n}@example.com"} for n in range(users)],
     )
     _insert(
         data_dir / "items.db",
-        Item.__table__,  # type: ignore[arg-type]
+        Item.__table__,
         [{"name": f"Artículo {sku}", "sku": sku, "stock": 10**6} for sku in skus],
     )
     _insert(
         data_dir / "items.db",
-        Reservation.__table__,  # type: ignore[arg-type]
+        Reservation.__table__,
         [
             {"id": rid, "item_id": 1 + n % items, "qty": 1, "status": RESERVED}
             for n, rid in enumerate(reservation_ids)
@@ -90,7 +90,7 @@ def seed_history(
     )
     _insert(
         data_dir / "orders.db",
-        Order.__table__,  # type: ignore[arg-type]
+        Order.__table__,
         [
             {
                 "user_id": 1 + n % users,

@@ -4,7 +4,7 @@ import hashlib
 import json
 from types import MappingProxyType
 
-from sqlalchemy import ScalarSelect, delete, func, select, update
+from sqlalchemy import ScalarSelect, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from microservicios.common.headers import if_match_allows
@@ -15,6 +15,16 @@ from microservicios.items.schemas import MAX_STOCK, ItemCreate, ItemUpdate
 # The UPDATEs whose rows the code does not read back as objects: SQLAlchemy need not look
 # for them in the session.
 NO_SESSION_SYNC = MappingProxyType({"synchronize_session": False})
+
+# Every order runs this statement: it is built once, and each call sends only its values
+# (bindparam). Building a statement object costs more Python than running it (about 130
+# calls against 180, tests/calls_per_order.py), and it would be the same every time.
+TAKE_STOCK = (
+    update(Item)
+    .where(Item.sku == bindparam("wanted_sku"), Item.stock >= bindparam("wanted_qty"))
+    .values(stock=Item.stock - bindparam("wanted_qty"))
+    .returning(Item.id)
+)
 
 
 class ItemNotFoundError(Exception):
@@ -179,11 +189,7 @@ async def take_stock(session: DbSession, *, sku: str, qty: int) -> int | None:
     same statement hands back the item's id (RETURNING: SQLite 3.35+, PostgreSQL).
     """
     taken = await session.execute(
-        update(Item)
-        .where(Item.sku == sku, Item.stock >= qty)
-        .values(stock=Item.stock - qty)
-        .returning(Item.id),
-        execution_options=NO_SESSION_SYNC,
+        TAKE_STOCK, {"wanted_sku": sku, "wanted_qty": qty}, execution_options=NO_SESSION_SYNC
     )
     return taken.scalar()
 

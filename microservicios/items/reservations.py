@@ -4,7 +4,7 @@ A caller names every reservation with its own id, so a retried request cannot ta
 twice, and a release is recorded (never deleted), so a late duplicate cannot take it again.
 """
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from microservicios.database.sessions import DbSession
@@ -39,9 +39,12 @@ async def reserve(session: DbSession, *, reservation_id: str, sku: str, qty: int
         if await crud.find_item_id(session, sku=sku) is None:
             raise crud.ItemNotFoundError(sku)
         raise OutOfStockError(sku)
-    reservation = Reservation(id=reservation_id, item_id=item_id, qty=qty, status=RESERVED)
-    session.add(reservation)
+    row = {"id": reservation_id, "item_id": item_id, "qty": qty, "status": RESERVED}
     try:
+        # A plain INSERT of the row into the table: nothing changes the reservation after
+        # this, so the session need not track an object for it (its unit of work would cost
+        # about 200 Python calls more per reservation, tests/calls_per_order.py).
+        await session.execute(insert(Reservation.__table__), row)
         await session.commit()
     except IntegrityError:
         # This id was applied before (a retry, or a racing duplicate): undo ours, answer
@@ -50,7 +53,7 @@ async def reserve(session: DbSession, *, reservation_id: str, sku: str, qty: int
         return await _check_repeat(
             session, await session.get(Reservation, reservation_id), sku=sku, qty=qty
         )
-    return reservation
+    return Reservation(**row)
 
 
 async def release(session: DbSession, *, reservation_id: str) -> Reservation:

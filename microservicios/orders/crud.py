@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from types import MappingProxyType
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from microservicios.database.sessions import DbSession
 from microservicios.orders.models import CANCELLED, CREATED, FAILED, PENDING, Order
@@ -14,6 +15,16 @@ from microservicios.orders.schemas import OrderCreate
 # The conditional UPDATEs below set the object's attributes themselves: SQLAlchemy need
 # not look for it in the session (measured: about 200 Python calls per order less).
 NO_SESSION_SYNC = MappingProxyType({"synchronize_session": False})
+
+# Every order runs these statements: each is built once, and a call sends only its values
+# (bindparam). Building a statement object costs more Python than running it (about 130
+# calls against 180, tests/calls_per_order.py), and it would be the same every time.
+CLAIM_ORDER = insert(Order.__table__).returning(*Order.__table__.c)  # the row as stored
+MARK_CREATED = (
+    update(Order)
+    .where(Order.id == bindparam("order_id"), Order.status == PENDING)
+    .values(status=CREATED)
+)
 
 
 class OrderNotFoundError(Exception):
@@ -52,18 +63,26 @@ async def find_by_key(session: DbSession, *, key: str) -> Order | None:
 async def claim_order(
     session: DbSession, *, data: OrderCreate, key: str | None, fingerprint: str | None
 ) -> Order:
-    """Write the order as PENDING; the unique key makes racing duplicates lose here."""
-    order = Order(
-        user_id=data.user_id,
-        item_sku=data.item_sku,
-        qty=data.qty,
-        status=PENDING,
-        reservation_id=uuid.uuid4().hex,
-        idempotency_key=key,
-        request_fingerprint=fingerprint,
-    )
-    session.add(order)
+    """Write the order as PENDING; the unique key makes racing duplicates lose here.
+
+    A plain INSERT that hands the stored row back (RETURNING), not the session's unit of
+    work (about 150 Python calls less per order, tests/calls_per_order.py); the order is
+    built from the row the database stored (its id, its created_at).
+    """
+    row = {
+        "user_id": data.user_id,
+        "item_sku": data.item_sku,
+        "qty": data.qty,
+        "status": PENDING,
+        "reservation_id": uuid.uuid4().hex,
+        "idempotency_key": key,
+        "request_fingerprint": fingerprint,
+    }
     try:
+        stored = (await session.execute(CLAIM_ORDER, row)).one()
+        order = Order(**stored._mapping)
+        make_transient_to_detached(order)  # a stored row: to be updated, never inserted
+        session.add(order)  # in this session, as a row read back would be
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
@@ -74,8 +93,7 @@ async def claim_order(
 async def mark_created(session: DbSession, *, order: Order) -> Order:
     """PENDING → CREATED, only if still PENDING: recovery may have failed it meanwhile."""
     changed = await session.execute(
-        update(Order).where(Order.id == order.id, Order.status == PENDING).values(status=CREATED),
-        execution_options=NO_SESSION_SYNC,
+        MARK_CREATED, {"order_id": order.id}, execution_options=NO_SESSION_SYNC
     )
     await session.commit()
     if changed.rowcount != 1:

@@ -1,5 +1,8 @@
 """The orders service's own database."""
 
+from typing import ClassVar
+
+from sqlalchemy import Table
 from sqlalchemy.orm import DeclarativeBase
 
 from microservicios.database.sessions import Database
@@ -8,6 +11,8 @@ from microservicios.database.sessions import open_database as open_service_datab
 
 class Base(DeclarativeBase):
     """Declarative base of this service only: its tables live in its own database."""
+
+    __table__: ClassVar[Table]  # each model's table, for plain (Core) statements
 
 
 def open_database(url: str) -> Database:

@@ -91,12 +91,10 @@ class OrderSaga:
                 self.items, reservation_id=order.reservation_id, sku=data.item_sku, qty=data.qty
             )
             async with self.database.session() as session:
-                session.add(order)
                 await crud.mark_created(session, order=order)
         except BaseException as exc:
             self._log_failure(exc, data)
             async with self.database.session() as session:
-                session.add(order)
                 await crud.mark_failed(session, order=order, release_stock=reservation_requested)
             if reservation_requested:
                 self.compensation_needed.set()

@@ -1,11 +1,16 @@
 """Operations on users. Domain errors are raised here and mapped to HTTP in the routes."""
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from microservicios.database.sessions import DbSession
 from microservicios.users.models import User
 from microservicios.users.schemas import UserCreate, UserUpdate
+
+# Every order reads its user with this statement: it is built once, and each call sends
+# only the id (bindparam). `session.get` would look in the session first, which is always
+# empty here (one session per request), and cost about 50 Python calls more.
+USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 
 class UserNotFoundError(Exception):
@@ -22,7 +27,7 @@ async def list_users(session: DbSession, *, limit: int, offset: int) -> list[Use
 
 
 async def get_user(session: DbSession, *, user_id: int) -> User:
-    user = await session.get(User, user_id)
+    user = await session.scalar(USER_BY_ID, {"user_id": user_id})
     if user is None:
         raise UserNotFoundError(user_id)
     return user
