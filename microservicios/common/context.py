@@ -12,8 +12,8 @@ breaker, database, faults, limits, telemetry) know nothing of it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,13 +50,12 @@ class AppContext:
     def database_url(self) -> str:
         return self.settings.database_url(self.service)
 
-    @asynccontextmanager
-    async def session(self) -> AsyncIterator[DbSession]:
-        """A session on this app's own database, closed on exit."""
+    def session(self) -> AbstractAsyncContextManager[DbSession]:
+        """A session on this app's own database, closed on exit (the database's own context
+        manager, not one more wrapped around it: every request with a session enters it)."""
         if self.database is None:
             raise RuntimeError(f"El servicio '{self.service}' no tiene base de datos.")
-        async with self.database.session() as session:
-            yield session
+        return self.database.session()
 
     async def health(self) -> dict[str, Any]:
         """What GET /health answers: the service, "ok", and each extra report."""
