@@ -31,13 +31,18 @@ class KeptSpans:
         self._bytes = 0
         self._trace_of_request: OrderedDict[str, str] = OrderedDict()
 
-    def add(self, record: LogRecord) -> None:
+    def add(self, record: LogRecord, size: int | None = None) -> None:
+        """Keep `record` (of `size`, as `record_size` counts it: measured here if not given)."""
         trace_id = record.get("trace_id")
         if not trace_id:
             return
-        spans = self._spans.setdefault(trace_id, [])
-        self._spans.move_to_end(trace_id)
-        size = record_size(record)
+        spans = self._spans.get(trace_id)
+        if spans is None:
+            spans = self._spans[trace_id] = []  # a new key goes last already
+        else:
+            self._spans.move_to_end(trace_id)
+        if size is None:
+            size = record_size(record)
         trace_bytes = self._bytes_of.get(trace_id, 0)
         # Past either bound, one trace keeps the spans it has (its newest are left out).
         if len(spans) < self.spans_per_trace and trace_bytes + size <= self.max_bytes:
@@ -52,8 +57,13 @@ class KeptSpans:
         request_id = record.get("request_id")
         if request_id:
             self._trace_of_request[request_id] = trace_id
-            while len(self._trace_of_request) > REQUESTS_KEPT:
+            if len(self._trace_of_request) > REQUESTS_KEPT:  # one key added at most
                 self._trace_of_request.popitem(last=False)
+
+    def kept(self, trace_or_request_id: str) -> list[LogRecord]:
+        """Like `of`, but the list that keeps them (not a copy: it only grows, by `add`)."""
+        trace_id = self._trace_of_request.get(trace_or_request_id, trace_or_request_id)
+        return self._spans.get(trace_id, [])
 
     def of(self, trace_or_request_id: str) -> list[LogRecord]:
         """The spans of one trace, given its trace id or one of its request ids."""

@@ -161,3 +161,73 @@ def test_what_a_browser_loads_for_docs_is_not_a_trace():
     activity(request("gateway", path="/docsdraft", parent_span_id=None, trace_id="u2"))
     assert [trace["path"] for trace in activity.traces()] == ["/docsdraft", "/users/"]
     assert activity.service_rows(["gateway"])[0]["rps"] == (len(loaded) + 2) / RATE_WINDOW_S
+
+
+def what_the_panel_shows(activity: Activity, names: list[str]) -> dict:
+    return {
+        "rows": activity.service_rows(names),
+        "metrics": activity.metrics(names),
+        "breakers": activity.breakers(),
+        "traces": activity.traces(),
+        "logs": activity.logs_after(0),
+        "spans": [activity.spans(f"t{number}") for number in range(0, 3_000, 7)],
+    }
+
+
+def test_a_panel_opened_late_shows_what_one_watched_all_along_shows():
+    """7,000 records over 90 s (requests, 5xx, roots, a breaker, faults) that nobody read
+    until the end: the same rates, charts, breakers, traces, spans and log tail as a panel
+    read after every record."""
+    names = ["gateway", "orders", "items"]
+    watched_clock, late_clock = FakeClock(), FakeClock()
+    watched, late = Activity(clock=watched_clock), Activity(clock=late_clock)
+    records: list[dict] = [{"event": "service.started", "service": "orders", "breakers": ["items"]}]
+    for number in range(3_000):
+        trace = {"trace_id": f"t{number % 400}", "request_id": f"r{number}"}
+        records.append(request("items", 503 if number % 9 == 0 else 200, number % 50, **trace))
+        root = request("gateway", 201, 10.0, parent_span_id=None, path="/orders/", **trace)
+        records.append(root)
+        if number % 3 == 0:  # a span that ends after its root: not in the root's services
+            records.append(request("orders", **trace))
+        if number == 1_500:
+            records.append({"event": "faults.injected", "service": "items", "error_rate": 1.0})
+            records.append(
+                {"event": "breaker.opened", "service": "orders", "caller": "orders",
+                 "target": "items", "from_state": "closed", "to_state": "open",
+                 "at_epoch": 1_000_050.0}
+            )  # fmt: skip
+    for number, record in enumerate(records):
+        for clock in (watched_clock, late_clock):
+            clock.now = 1_000_000.0 + 90 * number / len(records)
+        watched(record)
+        if number % 10 == 0:
+            what_the_panel_shows(watched, names)
+        late(record)
+    assert what_the_panel_shows(late, names) == what_the_panel_shows(watched, names)
+
+
+def test_records_nobody_read_yet_are_bounded_in_count_and_bytes():
+    """Records wait to be counted at most PENDING_RECORDS at a time and PENDING_BYTES in
+    all: 5,000 records of 60 KB handed over with no panel open never pile up past that."""
+    from microservicios.panel.activity import PENDING_BYTES, PENDING_RECORDS
+
+    activity = Activity(clock=FakeClock())
+    long_path = "/users/" + "a" * 60_000
+    most = 0
+    for number in range(5_000):
+        activity(request("gateway", path=long_path, trace_id=f"t{number}"))
+        most = max(most, len(activity._pending))
+        assert activity._pending_bytes <= PENDING_BYTES
+    assert 1 < most < PENDING_RECORDS
+    assert activity.service_rows(["gateway"])[0]["rps"] == 5_000 / RATE_WINDOW_S
+
+
+def test_a_record_that_lacks_a_field_is_in_the_tail_and_the_rest_still_count():
+    """A request record with no service (a stray line) neither breaks the panel's reads nor
+    loses the records around it: they count, and it shows in the log tail."""
+    activity = Activity(clock=FakeClock())
+    activity(request("users"))
+    activity({"event": "http.request", "status": 200})
+    activity(request("users"))
+    assert activity.service_rows(["users"])[0]["rps"] == 2 / RATE_WINDOW_S
+    assert len(activity.logs_after(0)[1]) == 3
