@@ -6,8 +6,9 @@
 Two parts:
 - Units of work: the database steps of one order, called directly (no HTTP), on SQLite
   files of their own: users' get_user, items' reserve, orders' claim and mark_created (as
-  the saga runs them, each in its own session). Calls counted with `sys.setprofile`, and
-  µs per order (the minimum of several rounds: a shared machine only ever adds time).
+  the saga runs them, each in its own session; with a key, find_by_key first). Calls are
+  counted with `sys.setprofile`, and µs per order (the minimum of several rounds: a
+  shared machine only ever adds time).
 - Cluster: orders placed through the gateway of an in-process cluster; every service's
   thread counted apart, all its calls and those in database code (SQLAlchemy, the
   services' crud and `microservicios/database`).
@@ -80,12 +81,18 @@ class Units:
                 session, reservation_id=f"r{self.serial}", sku="LAPIZ-1", qty=1
             )
 
-    async def orders_step(self) -> None:
+    async def orders_step(self, key: str | None = None) -> None:
         data = OrderCreate(user_id=1, item_sku="LAPIZ-1", qty=1)
         async with self.orders.session() as session:
-            order = await orders_crud.claim_order(session, data=data, key=None, fingerprint=None)
+            if key is not None:  # the saga looks for an earlier order with the key first
+                assert await orders_crud.find_by_key(session, key=key) is None
+            order = await orders_crud.claim_order(session, data=data, key=key, fingerprint=key)
         async with self.orders.session() as session:
             await orders_crud.mark_created(session, order=order)
+
+    async def keyed_orders_step(self) -> None:
+        self.serial += 1
+        await self.orders_step(key=f"k{self.serial}")
 
     async def dispose(self) -> None:
         for database in (self.users, self.items, self.orders):
@@ -121,6 +128,7 @@ async def measure_units(orders: int, rounds: int) -> dict[str, tuple[float, floa
             await units.seed()
             steps = {"users": units.users_step, "items": units.items_step}
             steps["orders"] = units.orders_step
+            steps["orders, with an Idempotency-Key"] = units.keyed_orders_step
             for step in steps.values():  # warm up: statements compiled and cached
                 for _ in range(20):
                     await step()
@@ -192,11 +200,11 @@ def main() -> None:
         for service, (calls, micros) in asyncio.run(
             measure_units(args.orders, args.rounds)
         ).items():
-            print(f"  {service:8} {calls:8.1f} calls/order  {micros:8.1f} µs/order (min)")
+            print(f"  {service:34} {calls:6.0f} calls/order  {micros:7.1f} µs/order (min)")
     if not args.skip_cluster:
         print("Cluster (POST /orders/ through the gateway, in-process, SQLite)")
         for service, (calls, in_database) in measure_cluster(args.orders).items():
-            print(f"  {service:8} {calls:8.1f} calls/order  {in_database:8.1f} in database code")
+            print(f"  {service:8} {calls:7.1f} calls/order  {in_database:6.1f} in database code")
 
 
 if __name__ == "__main__":
