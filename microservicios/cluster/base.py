@@ -124,7 +124,14 @@ class BaseCluster(ABC):
 
     def panel(self, height: int = 720) -> Any:
         """The live panel inside the notebook (an IFrame in JupyterLab)."""
-        from IPython.display import IFrame
+        try:
+            from IPython.display import IFrame  # there in every notebook, not a dependency
+        except ImportError:
+            raise ClusterError(
+                "cluster.panel() muestra el panel dentro de un notebook (instalá el extra "
+                "notebooks: pip install -e '.[notebooks]'); fuera de uno, abrí "
+                "cluster.panel_url() en el navegador."
+            ) from None
 
         return IFrame(self.panel_url(), width="100%", height=height)
 
